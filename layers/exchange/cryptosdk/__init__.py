@@ -1,0 +1,1 @@
+"""Server-side integration with the instant-exchange API: signing, client, validation, orders."""
