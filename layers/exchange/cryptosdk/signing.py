@@ -37,8 +37,12 @@ def sign(secret_key: str, timestamp: str, payload: bytes | str, public_key: str)
     return base64.b64encode(digest).decode("ascii")
 
 
-def signed_headers(keys: KeyPair, payload: bytes | str, now_ms: int, *, has_body: bool) -> dict[str, str]:
-    """Every header a protected call needs; `payload` is the body bytes (POST) or raw query (GET)."""
+def signed_headers(keys: KeyPair, payload: bytes | str, now_ms: int) -> dict[str, str]:
+    """Every header a protected call needs.
+
+    `payload` is what goes on the wire after the headers: the body bytes of a POST (bytes), or
+    the raw query string of a GET without "?" (str, "" when none).
+    """
     timestamp = str(now_ms)
     headers = {
         PUBLIC_KEY_HEADER: keys.public_key,
@@ -46,6 +50,6 @@ def signed_headers(keys: KeyPair, payload: bytes | str, now_ms: int, *, has_body
         SIGNATURE_HEADER: sign(keys.secret_value(), timestamp, payload, keys.public_key),
         "Accept": "application/json",
     }
-    if has_body:
+    if isinstance(payload, bytes):
         headers["Content-Type"] = "application/json"
     return headers

@@ -1,0 +1,465 @@
+"""`ExchangeClient`: the signed, retrying, typed client of the exchange API.
+
+Every protected call is serialised once, signed, and sent as exactly those bytes. Calls that are
+safe to repeat are retried on 429, temporary 5xx, timeouts and dropped connections; create-order
+is not, and after an unknown outcome it looks for the order before anyone creates it again.
+Logs carry method, path, status, attempt, latency and the exchange's message; never a key, a
+signature or a header value.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import requests
+from pydantic import BaseModel, ValidationError
+from requests.adapters import HTTPAdapter
+
+from cryptosdk import errors
+from cryptosdk.models import (
+    AddressValidation,
+    CreateOrderRequest,
+    ExchangeOrder,
+    Instrument,
+    InstrumentList,
+    OrderList,
+    OrderPair,
+    Pair,
+    PairList,
+    Rate,
+    RateRequest,
+)
+from cryptosdk.observability import logger
+from cryptosdk.retry import RetryPolicy, RetryState, parse_retry_after
+from cryptosdk.secrets import ApiKeys, KeyProvider
+from cryptosdk.signing import compact_json, signed_headers
+
+INSTRUMENTS_PATH = "/api/v2/instruments/public"
+INSTRUMENT_PATH = "/api/v2/instruments/public/one"
+VALIDATE_ADDRESS_PATH = "/api/v2/instruments/public/validate-address"
+RATE_PATH = "/api/v2/rates/public/one"
+PAIRS_PATH = "/api/v2/pairs/public"
+CREATE_ORDER_PATH = "/api/v2/orders/public/create"
+ORDER_INFO_PATH = "/api/v2/orders/public-info"
+ORDERS_PATH = "/api/v2/orders"
+
+DEFAULT_POOL_SIZE = 64
+# Response headers that may carry the exchange's (or a proxy's) request id, first match wins.
+_REQUEST_ID_HEADERS = ("X-Request-Id", "X-Amzn-Requestid", "X-Amz-Request-Id", "Request-Id", "X-Trace-Id")
+_USER_AGENT = "cryptosdk/0.1 (+python-requests)"
+
+M = TypeVar("M", bound=BaseModel)
+SortOrder = Literal["asc", "desc"]
+
+
+@dataclass(frozen=True)
+class _Call:
+    method: Literal["GET", "POST"]
+    path: str
+    query: str = ""
+    body: bytes | None = None
+    signed: bool = False
+    # False for calls with side effects: only a 429 (refused before any work) is retried.
+    repeatable: bool = True
+
+
+def _epoch_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ExchangeClient:
+    def __init__(
+        self,
+        base_url: str,
+        keys: KeyProvider,
+        *,
+        session: requests.Session | None = None,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        clock_ms: Callable[[], int] = _epoch_ms,
+        utcnow: Callable[[], datetime] = _utcnow,
+        order_lookup_window: timedelta = timedelta(minutes=5),
+        order_lookup_limit: int = 50,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._keys = keys
+        self._session = session or _pooled_session(pool_size)
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._clock_ms = clock_ms
+        self._utcnow = utcnow
+        self._lookup_window = order_lookup_window
+        self._lookup_limit = order_lookup_limit
+
+    def __repr__(self) -> str:
+        return f"ExchangeClient(base_url={self._base_url!r})"
+
+    def __enter__(self) -> ExchangeClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    # ---- endpoints ---------------------------------------------------------------------------
+
+    def list_instruments(self) -> list[Instrument]:
+        data = self._execute(_Call("GET", INSTRUMENTS_PATH))
+        return _parse(InstrumentList, data, INSTRUMENTS_PATH).items
+
+    def get_instrument(self, currency: str, network: str) -> Instrument:
+        body = compact_json({"currencyTitle": currency, "networkTitle": network})
+        data = self._execute(_Call("POST", INSTRUMENT_PATH, body=body, signed=True))
+        return _parse(Instrument, data, INSTRUMENT_PATH)
+
+    def validate_address(
+        self, currency: str, network: str, address: str, memo: str | None = None
+    ) -> AddressValidation:
+        payload: dict[str, str] = {"currencyTitle": currency, "networkTitle": network, "address": address}
+        if memo is not None:
+            payload["memo"] = memo
+        call = _Call("POST", VALIDATE_ADDRESS_PATH, body=compact_json(payload), signed=True)
+        return _parse(AddressValidation, self._execute(call), VALIDATE_ADDRESS_PATH)
+
+    def get_rate(self, request: RateRequest) -> Rate:
+        query = build_query(request.to_wire().items())
+        return _parse(Rate, self._execute(_Call("GET", RATE_PATH, query=query)), RATE_PATH)
+
+    def list_pairs(self, offset: int = 0, limit: int = 100) -> list[Pair]:
+        query = build_query([("offset", offset), ("limit", limit)])
+        return _parse(PairList, self._execute(_Call("GET", PAIRS_PATH, query=query)), PAIRS_PATH).items
+
+    def get_order(self, order_id: int, destination_address: str) -> ExchangeOrder:
+        query = build_query([("orderId", order_id), ("destinationAddress", destination_address)])
+        data = self._execute(_Call("GET", ORDER_INFO_PATH, query=query, signed=True))
+        return _parse(ExchangeOrder, data, ORDER_INFO_PATH)
+
+    def list_orders(self, offset: int = 0, limit: int = 50, order: SortOrder = "desc") -> list[ExchangeOrder]:
+        query = build_query([("offset", offset), ("limit", limit), ("order", order)])
+        data = self._execute(_Call("GET", ORDERS_PATH, query=query, signed=True))
+        return _parse(OrderList, data, ORDERS_PATH).items
+
+    def create_order(self, request: CreateOrderRequest) -> ExchangeOrder:
+        """Create an order upstream. Never repeated blindly: after a timeout, a dropped connection
+        or a 5xx the order may exist, so the order list is searched before giving up with
+        OrderOutcomeUnknownError (the caller must then reconcile, not create again)."""
+        call = _Call(
+            "POST", CREATE_ORDER_PATH, body=compact_json(request.to_wire()), signed=True, repeatable=False
+        )
+        started = self._utcnow()
+        try:
+            return _parse(ExchangeOrder, self._execute(call), CREATE_ORDER_PATH)
+        except (errors.UpstreamTimeoutError, errors.TransportError, errors.UpstreamUnavailableError) as exc:
+            return self._recover_created_order(request, started, exc)
+
+    # ---- create-order recovery ---------------------------------------------------------------
+
+    def _recover_created_order(
+        self, request: CreateOrderRequest, started: datetime, cause: errors.ExchangeError
+    ) -> ExchangeOrder:
+        logger.warning(
+            "create-order outcome unknown; searching the order list",
+            extra={"path": CREATE_ORDER_PATH, "error_code": cause.code, "status": cause.status},
+        )
+        try:
+            recent = self.list_orders(offset=0, limit=self._lookup_limit, order="desc")
+        except errors.ExchangeError as lookup_error:
+            raise errors.OrderOutcomeUnknownError(
+                f"create-order failed ({cause.code}) and the order list could not be read "
+                f"({lookup_error.code}); the order may exist",
+                status=cause.status,
+                request_id=cause.request_id,
+            ) from None
+        found = find_matching_order(recent, request, since=started - self._lookup_window)
+        if found is None:
+            raise errors.OrderOutcomeUnknownError(
+                f"create-order failed ({cause.code}) and no matching order is in the order list",
+                status=cause.status,
+                request_id=cause.request_id,
+            )
+        logger.info(
+            "create-order outcome recovered from the order list",
+            extra={"path": CREATE_ORDER_PATH, "order_id": found.order_id, "error_code": cause.code},
+        )
+        return found
+
+    # ---- transport ---------------------------------------------------------------------------
+
+    def _execute(self, call: _Call) -> Any:
+        """Run one logical call (with its retries); returns the decoded JSON of the 2xx answer."""
+        budget = self._retry.start()
+        keys = self._keys.get() if call.signed else None
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(call, keys, attempt, budget)
+            except errors.AuthError:
+                if keys is None or refreshed:
+                    raise
+                # The key may have been rotated since we cached it: re-read once, try once more.
+                refreshed = True
+                keys = self._keys.get(force=True)
+                logger.info(
+                    "exchange refused the key; retrying once with freshly read keys",
+                    extra={"method": call.method, "path": call.path, "attempt": attempt},
+                )
+            except errors.ExchangeError as exc:
+                delay = self._retry_delay(call, exc, budget)
+                if delay is None:
+                    raise
+                logger.warning(
+                    "exchange call will be retried",
+                    extra={
+                        "method": call.method,
+                        "path": call.path,
+                        "attempt": attempt,
+                        "error_code": exc.code,
+                        "status": exc.status,
+                        "delay_ms": round(delay * 1000, 1),
+                    },
+                )
+                self._sleep(delay)
+
+    @staticmethod
+    def _retry_delay(call: _Call, error: errors.ExchangeError, budget: RetryState) -> float | None:
+        if isinstance(error, errors.RateLimitedError):
+            return budget.next_delay(error.retry_after)
+        if not call.repeatable:
+            return None
+        transient = isinstance(error, errors.UpstreamTimeoutError | errors.TransportError) or (
+            error.status in errors.RETRYABLE_STATUSES
+            and not isinstance(error, errors.UnexpectedResponseError)
+        )
+        return budget.next_delay() if transient else None
+
+    def _attempt(self, call: _Call, keys: ApiKeys | None, attempt: int, budget: RetryState) -> Any:
+        prepared = self._prepare(call, keys)
+        # Never wait for an answer past the call's deadline.
+        read_timeout = max(0.001, min(self._read_timeout, budget.remaining()))
+        started = time.perf_counter()
+        try:
+            response = self._session.send(
+                prepared,
+                timeout=(self._connect_timeout, read_timeout),
+                allow_redirects=False,
+                **self._session.merge_environment_settings(prepared.url, {}, None, None, None),
+            )
+        except requests.Timeout:
+            self._log(call, attempt, started, None, "timeout")
+            raise errors.UpstreamTimeoutError(
+                f"no answer from {call.method} {call.path} within {read_timeout:.2f}s"
+            ) from None
+        except requests.RequestException as exc:
+            # The exception holds the prepared request (headers included): never chain or log it.
+            self._log(call, attempt, started, None, type(exc).__name__)
+            raise errors.TransportError(f"{type(exc).__name__} on {call.method} {call.path}") from None
+        return self._handle(call, response, attempt, started, keys, prepared)
+
+    def _prepare(self, call: _Call, keys: ApiKeys | None) -> requests.PreparedRequest:
+        if keys is None:
+            headers = {"Accept": "application/json"}
+            if call.body is not None:
+                headers["Content-Type"] = "application/json"
+        else:
+            payload: bytes | str = (
+                call.body if call.method == "POST" and call.body is not None else call.query
+            )
+            headers = signed_headers(keys, payload, self._clock_ms())
+        request = requests.Request(call.method, self._base_url + call.path, headers=headers, data=call.body)
+        prepared = self._session.prepare_request(request)
+        if call.query:
+            # Appended after preparation so requests cannot re-encode what was signed.
+            prepared.url = f"{prepared.url}?{call.query}"
+        return prepared
+
+    def _handle(
+        self,
+        call: _Call,
+        response: requests.Response,
+        attempt: int,
+        started: float,
+        keys: ApiKeys | None,
+        prepared: requests.PreparedRequest,
+    ) -> Any:
+        request_id = _request_id(response.headers)
+        if 200 <= response.status_code < 300:
+            self._log(call, attempt, started, response.status_code, "ok", request_id=request_id)
+            return _decode(response, call.path, request_id)
+        body = _scrub(response.content, _sensitive_values(keys, prepared))
+        error = errors.error_from_response(
+            response.status_code,
+            body,
+            request_id,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+        self._log(call, attempt, started, response.status_code, error.code, request_id, error.message)
+        raise error
+
+    def _log(
+        self,
+        call: _Call,
+        attempt: int,
+        started: float,
+        status: int | None,
+        outcome: str,
+        request_id: str | None = None,
+        upstream_message: str | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "method": call.method,
+            "path": call.path,
+            "status": status,
+            "attempt": attempt,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            "outcome": outcome,
+        }
+        if request_id:
+            fields["upstream_request_id"] = request_id
+        if upstream_message:
+            fields["upstream_message"] = upstream_message
+        if outcome == "ok":
+            logger.info("exchange call", extra=fields)
+        else:
+            logger.warning("exchange call failed", extra=fields)
+
+
+def build_query(items: Iterable[tuple[str, Any]]) -> str:
+    """The raw query string that is both signed and sent: every byte outside the unreserved set
+    percent-encoded (so no layer below can re-encode it), None values left out."""
+    parts = []
+    for name, value in items:
+        if value is None:
+            continue
+        text = format(value, "f") if isinstance(value, Decimal) else str(value)
+        parts.append(f"{quote(name, safe='')}={quote(text, safe='')}")
+    return "&".join(parts)
+
+
+def find_matching_order(
+    orders: Sequence[ExchangeOrder], request: CreateOrderRequest, *, since: datetime
+) -> ExchangeOrder | None:
+    """The newest order that is the one `request` would have created, if any."""
+    candidates = [order for order in orders if order.created_at >= since and _same_order(order, request)]
+    return max(candidates, key=lambda order: order.created_at, default=None)
+
+
+def _same_order(order: ExchangeOrder, request: CreateOrderRequest) -> bool:
+    if order.destination_address != request.destination_address:
+        return False
+    if order.claimed_deposit_amount is None or order.claimed_deposit_amount != request.claimed_deposit_amount:
+        return False
+    if (
+        request.destination_address_memo
+        and order.destination_address_memo != request.destination_address_memo
+    ):
+        return False
+    return _same_pair(order.pair, request)
+
+
+def _same_pair(pair: OrderPair | str | None, request: CreateOrderRequest) -> bool:
+    source, target = request.instrument_from, request.instrument_to
+    if isinstance(pair, OrderPair):
+        return pair.instrument_from == source and pair.instrument_to == target
+    if isinstance(pair, str):
+        # A textual pair names at least both currencies; refuse any that names others.
+        text = pair.upper()
+        return source.currency_title.upper() in text and target.currency_title.upper() in text
+    return True  # no pair given: destination + amount + time already narrow it down
+
+
+def _pooled_session(pool_size: int) -> requests.Session:
+    session = requests.Session()
+    # Retries are ours (with jitter and a deadline); urllib3's would double them.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 1), max_retries=0, pool_block=False)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = _USER_AGENT
+    return session
+
+
+def _request_id(headers: Any) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return str(value)[:128]
+    return None
+
+
+def _sensitive_values(keys: ApiKeys | None, prepared: requests.PreparedRequest) -> list[str]:
+    values = [str(prepared.headers.get("X-Api-Signature", ""))]
+    if keys is not None:
+        values.append(keys.secret_value())
+    return [value for value in values if len(value) >= 8]
+
+
+def _scrub(content: bytes, secrets: Iterable[str]) -> str:
+    # Defence in depth: an error body that echoes our signature or secret must not carry it on.
+    text = content.decode("utf-8", errors="replace")
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
+def _decode(response: requests.Response, path: str, request_id: str | None) -> Any:
+    try:
+        # parse_float keeps every digit of numeric amounts; json's float would not.
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        raise errors.UnexpectedResponseError(
+            f"{path} answered {response.status_code} with a body that is not JSON",
+            status=response.status_code,
+            request_id=request_id,
+        ) from None
+
+
+def _parse(model: type[M], data: Any, path: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # Field locations only: the values may be personal data.
+        where = ", ".join(
+            ".".join(str(part) for part in err["loc"]) or "body"
+            for err in exc.errors(include_input=False, include_url=False)[:5]
+        )
+        raise errors.UnexpectedResponseError(
+            f"{path} answered a shape we cannot read (at {where})", status=200
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def get_client() -> ExchangeClient:
+    """The process-wide client (one pooled session, keys from Secrets Manager), built on first use."""
+    from cryptosdk.config import get_settings
+    from cryptosdk.secrets import SecretsManagerKeyProvider
+
+    settings = get_settings()
+    keys = SecretsManagerKeyProvider(settings.exchange_secret_id, max_age=settings.secret_max_age_seconds)
+    return ExchangeClient(
+        settings.exchange_api_url,
+        keys,
+        connect_timeout=settings.connect_timeout_seconds,
+        read_timeout=settings.read_timeout_seconds,
+        retry=RetryPolicy(max_attempts=settings.max_attempts),
+        pool_size=max(DEFAULT_POOL_SIZE, settings.poller_concurrency * 2),
+    )

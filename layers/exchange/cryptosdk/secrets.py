@@ -1,0 +1,90 @@
+"""The partner key pair: from Secrets Manager in AWS, or given directly anywhere else.
+
+Nothing is read at import time; boto3 and the Powertools parameters utility load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from cryptosdk.errors import CredentialsError
+
+DEFAULT_MAX_AGE_SECONDS = 300
+
+
+class ApiKeys(BaseModel):
+    """Secret JSON `{"publicKey": ..., "secretKey": ...}`; the secret never shows in repr or str."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    public_key: str = Field(alias="publicKey", min_length=1)
+    secret_key: SecretStr = Field(alias="secretKey", min_length=1)
+
+    def secret_value(self) -> str:
+        return self.secret_key.get_secret_value()
+
+
+class KeyProvider(Protocol):
+    def get(self, force: bool = False) -> ApiKeys:
+        """The current key pair; `force=True` bypasses any cache (after a 401, keys may have rotated)."""
+        ...
+
+
+class StaticKeyProvider:
+    """Keys held in memory: for `pip install` users outside AWS, and for tests."""
+
+    def __init__(self, public_key: str, secret_key: str) -> None:
+        self._keys = ApiKeys(public_key=public_key, secret_key=SecretStr(secret_key))
+
+    def get(self, force: bool = False) -> ApiKeys:
+        return self._keys
+
+    def __repr__(self) -> str:
+        return f"StaticKeyProvider(public_key={self._keys.public_key!r})"
+
+
+class SecretsManagerKeyProvider:
+    """Reads the secret through Powertools parameters, which caches it for `max_age` seconds."""
+
+    def __init__(self, secret_id: str, *, max_age: int = DEFAULT_MAX_AGE_SECONDS) -> None:
+        self.secret_id = secret_id
+        self.max_age = max_age
+
+    def get(self, force: bool = False) -> ApiKeys:
+        return parse_keys(self._fetch(force), self.secret_id)
+
+    def _fetch(self, force: bool) -> Any:
+        from aws_lambda_powertools.utilities import parameters
+
+        try:
+            return parameters.get_secret(
+                self.secret_id, transform="json", max_age=self.max_age, force_fetch=force
+            )
+        except parameters.exceptions.TransformParameterError:
+            # The parser's message may quote part of the secret; say only what is wrong.
+            raise CredentialsError(f"secret {self.secret_id!r} is not valid JSON") from None
+        except parameters.exceptions.GetParameterError as exc:
+            raise CredentialsError(f"cannot read secret {self.secret_id!r}: {exc}") from None
+
+    def __repr__(self) -> str:
+        return f"SecretsManagerKeyProvider(secret_id={self.secret_id!r}, max_age={self.max_age})"
+
+
+def parse_keys(raw: Any, source: str) -> ApiKeys:
+    """Validate the secret's JSON; the error names missing or bad fields, never their values."""
+    if not isinstance(raw, dict):
+        raise CredentialsError(f"secret {source!r} must be a JSON object with publicKey and secretKey")
+    try:
+        return ApiKeys.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(err) for err in exc.errors(include_input=False, include_url=False))
+        raise CredentialsError(f"secret {source!r} is malformed: {problems}") from None
+
+
+def _describe(error: Any) -> str:
+    field = ".".join(str(part) for part in error["loc"]) or "secret"
+    if error["type"] == "missing":
+        return f"missing field {field!r}"
+    return f"field {field!r} is invalid ({error['type']})"
