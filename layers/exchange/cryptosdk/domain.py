@@ -1,0 +1,202 @@
+"""The order as the backend thinks of it (no HTTP, no DynamoDB), plus domain errors.
+
+Three kinds of model stay apart: the API contract (`api_models`), this domain model, and the
+stored item (`storage`, which owns how an Order becomes a DynamoDB item and back).
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+
+from cryptosdk.status import OrderStatus
+
+# Fixed width so ISO strings sort as times (the GSI range keys depend on it).
+_ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def to_iso(moment: datetime) -> str:
+    """`moment` as fixed-width ISO 8601 UTC (YYYY-MM-DDTHH:MM:SS.ffffffZ)."""
+    if moment.tzinfo is None:
+        raise ValueError("datetimes must be timezone-aware (UTC)")
+    return moment.astimezone(UTC).strftime(_ISO_FORMAT)
+
+
+def parse_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp without a zone: {text!r}")
+    return moment.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        return parse_iso(value)
+    if value.tzinfo is None:
+        raise ValueError("datetimes must be timezone-aware (UTC)")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
+# Amounts travel and rest as decimal strings: exact, and trailing zeros kept as given.
+Amount = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json")]
+
+
+def new_order_id() -> str:
+    return "ord_" + uuid.uuid4().hex
+
+
+def shard_for(order_id: str, shards: int) -> str:
+    """The poll shard of an order: stable across runs (crc32, not Python's salted hash)."""
+    return str(zlib.crc32(order_id.encode()) % max(shards, 1))
+
+
+class RateMode(StrEnum):
+    FLOATING = "FLOATING"
+    FIXED = "FIXED"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+
+class Leg(_Model):
+    currency: str
+    network: str
+
+
+class Party(_Model):
+    """An address the exchange pays out to (destination) or returns funds to (refund)."""
+
+    address: str
+    memo: str | None = None
+
+
+class StatusChange(_Model):
+    status: OrderStatus
+    at: UtcDatetime
+    reason: str | None = None
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _utc(cls, value: datetime | str) -> datetime:
+        return _as_utc(value)
+
+
+class DepositRecord(_Model):
+    amount: Amount | None = None
+    tx_id: str | None = Field(default=None, alias="txId")
+    confirmations: int | None = None
+    is_pending: bool | None = Field(default=None, alias="isPending")
+    created_at: str | None = Field(default=None, alias="createdAt")
+
+
+class WithdrawalRecord(_Model):
+    amount: Amount | None = None
+    network_fee: Amount | None = Field(default=None, alias="networkFee")
+    tx_id: str | None = Field(default=None, alias="txId")
+    created_at: str | None = Field(default=None, alias="createdAt")
+
+
+class Order(_Model):
+    """One order of ours; `exchange_order_id` is None until the upstream create is confirmed."""
+
+    id: str
+    user_id: str
+    session_id: str | None = None
+    external_ref: str | None = None
+    idempotency_key: str | None = None
+    exchange_order_id: int | None = None
+    from_leg: Leg
+    to_leg: Leg
+    rate_mode: RateMode
+    claimed_deposit_amount: Amount
+    amount_to_receive: Amount | None = None
+    destination: Party
+    refund: Party | None = None
+    deposit_address: str | None = None
+    deposit_memo: str | None = None
+    status: OrderStatus
+    status_history: tuple[StatusChange, ...] = ()
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    version: int = Field(ge=1)
+    deposits: tuple[DepositRecord, ...] = ()
+    withdrawals: tuple[WithdrawalRecord, ...] = ()
+    poll_shard: str | None = None
+    next_poll_at: UtcDatetime | None = None
+    poll_failures: int = 0
+    failure_reason: str | None = None
+
+    @field_validator("created_at", "updated_at", "next_poll_at", mode="before")
+    @classmethod
+    def _utc(cls, value: datetime | str | None) -> datetime | None:
+        return None if value is None else _as_utc(value)
+
+
+# -- domain errors (http.py maps each to one answer) --------------------------------------------
+
+
+class DomainError(Exception):
+    code: str = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class OrderNotFoundError(DomainError):
+    code = "order_not_found"
+
+
+class OrderExistsError(DomainError):
+    code = "order_exists"
+
+
+class StaleOrderError(DomainError):
+    """Someone else wrote the order since it was read (version mismatch)."""
+
+    code = "stale_order"
+
+
+class InvalidTransitionError(DomainError):
+    code = "invalid_transition"
+
+
+class InvalidCursorError(DomainError):
+    code = "invalid_cursor"
+
+
+class FieldError(BaseModel):
+    """One reason a request field was refused, addressed by its path in the request body."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    reason: str
+
+
+class ValidationFailedError(DomainError):
+    """The pre-create pipeline refused the request; `fields` says which field and why."""
+
+    code = "validation_failed"
+
+    def __init__(self, fields: list[FieldError], message: str = "The request has invalid fields.") -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+class ForbiddenOrderError(DomainError):
+    """The caller may not see this order; answered as 404 so ids cannot be probed."""
+
+    code = "order_not_found"
