@@ -1,0 +1,245 @@
+"""OrderStore against moto's DynamoDB with the tables template.yaml declares."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from cryptosdk.domain import (
+    InvalidCursorError,
+    InvalidTransitionError,
+    Leg,
+    Order,
+    OrderExistsError,
+    Party,
+    RateMode,
+    StaleOrderError,
+    StatusChange,
+    new_order_id,
+)
+from cryptosdk.status import OrderStatus
+from cryptosdk.storage import OrderStore, encode_cursor
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(aws: Any) -> OrderStore:
+    return OrderStore(os.environ["ORDERS_TABLE"])
+
+
+@pytest.fixture
+def make_intent() -> Callable[..., Order]:
+    def make(user_id: str = "user-1", created_at: datetime = T0, amount: str = "0.10") -> Order:
+        return Order(
+            id=new_order_id(),
+            user_id=user_id,
+            session_id="sess-1",
+            external_ref="cart-9",
+            idempotency_key="key-1",
+            from_leg=Leg(currency="BTC", network="BTC"),
+            to_leg=Leg(currency="USDT", network="TRC20"),
+            rate_mode=RateMode.FLOATING,
+            claimed_deposit_amount=Decimal(amount),
+            destination=Party(address="TXYZdest", memo=None),
+            refund=Party(address="bc1refund", memo=None),
+            status=OrderStatus.PENDING_CREATE,
+            status_history=(StatusChange(status=OrderStatus.PENDING_CREATE, at=created_at),),
+            created_at=created_at,
+            updated_at=created_at,
+            version=1,
+            poll_shard="0",
+            next_poll_at=created_at + timedelta(seconds=30),
+        )
+
+    return make
+
+
+def complete(store: OrderStore, order: Order, next_poll_at: datetime = T0) -> Order:
+    return store.complete_creation(
+        order,
+        exchange_order_id=4242,
+        deposit_address="bc1qdeposit",
+        deposit_memo=None,
+        amount_to_receive=Decimal("6123.450000"),
+        status=OrderStatus.AWAITING_DEPOSIT,
+        next_poll_at=next_poll_at,
+        poll_shard="0",
+        now=T0 + timedelta(seconds=1),
+    )
+
+
+def test_an_intent_round_trips_exactly(store: OrderStore, make_intent: Callable[..., Order]) -> None:
+    intent = make_intent(amount="0.123456789012345678901234567890123456789")
+    store.put_intent(intent)
+    assert store.get(intent.id) == intent
+
+
+def test_an_intent_is_never_written_twice(store: OrderStore, make_intent: Callable[..., Order]) -> None:
+    intent = make_intent()
+    store.put_intent(intent)
+    with pytest.raises(OrderExistsError):
+        store.put_intent(intent.model_copy(update={"user_id": "someone-else"}))
+    stored = store.get(intent.id)
+    assert stored is not None
+    assert stored.user_id == "user-1"
+
+
+def test_unknown_order_reads_as_none(store: OrderStore) -> None:
+    assert store.get("ord_missing") is None
+
+
+def test_completing_creation_bumps_version_and_appends_history(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    intent = store.put_intent(make_intent())
+    done = complete(store, intent)
+    stored = store.get(intent.id)
+    assert stored == done
+    assert stored.version == 2
+    assert stored.exchange_order_id == 4242
+    assert stored.amount_to_receive == Decimal("6123.450000")
+    assert str(stored.amount_to_receive) == "6123.450000"
+    assert [h.status for h in stored.status_history] == [
+        OrderStatus.PENDING_CREATE,
+        OrderStatus.AWAITING_DEPOSIT,
+    ]
+
+
+def test_a_stale_version_is_refused_and_changes_nothing(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    intent = store.put_intent(make_intent())
+    done = complete(store, intent)
+    with pytest.raises(StaleOrderError):
+        store.apply_update(intent, {"status": OrderStatus.CONFIRMING}, expected_version=1)
+    assert store.get(intent.id) == done
+
+
+def test_backward_transitions_are_refused_before_any_write(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    done = complete(store, store.put_intent(make_intent()))
+    confirming = store.apply_update(done, {"status": OrderStatus.CONFIRMING})
+    with pytest.raises(InvalidTransitionError):
+        store.apply_update(confirming, {"status": OrderStatus.AWAITING_DEPOSIT})
+    assert store.get(done.id) == confirming
+
+
+def test_two_writers_holding_the_same_version_yield_exactly_one_winner(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    # moto serialises nothing across threads, so the race is replayed in order: both writers
+    # read version N; DynamoDB's conditional write is what lets only the first through.
+    done = complete(store, store.put_intent(make_intent()))
+    winner = store.apply_update(done, {"status": OrderStatus.EXCHANGING})
+    with pytest.raises(StaleOrderError):
+        store.apply_update(done, {"status": OrderStatus.CONFIRMING})
+    stored = store.get(done.id)
+    assert stored == winner
+    assert stored.version == done.version + 1
+    assert len(stored.status_history) == len(done.status_history) + 1
+
+
+def test_terminal_status_leaves_the_poll_index(store: OrderStore, make_intent: Callable[..., Order]) -> None:
+    done = complete(store, store.put_intent(make_intent()), next_poll_at=T0)
+    due, _ = store.due_for_poll("0", T0 + timedelta(minutes=1))
+    assert [o.id for o in due] == [done.id]
+    finished = store.apply_update(done, {"status": OrderStatus.COMPLETED}, reason="withdrawal completed")
+    assert finished.poll_shard is None
+    assert finished.next_poll_at is None
+    assert store.due_for_poll("0", T0 + timedelta(days=1))[0] == []
+    stored = store.get(done.id)
+    assert stored is not None
+    assert stored.status_history[-1].reason == "withdrawal completed"
+
+
+def test_mark_failed_records_the_reason_and_stops_polling(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    intent = store.put_intent(make_intent())
+    failed = store.mark_failed(intent, "exchange never confirmed the order")
+    stored = store.get(intent.id)
+    assert stored == failed
+    assert stored.status == OrderStatus.FAILED
+    assert stored.failure_reason == "exchange never confirmed the order"
+    assert stored.next_poll_at is None
+
+
+def test_due_for_poll_returns_only_due_orders_of_the_shard(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    early = complete(store, store.put_intent(make_intent()), next_poll_at=T0)
+    complete(store, store.put_intent(make_intent()), next_poll_at=T0 + timedelta(hours=1))
+    other = store.put_intent(make_intent().model_copy(update={"poll_shard": "1"}))
+    due, _ = store.due_for_poll("0", T0 + timedelta(minutes=5))
+    assert [o.id for o in due] == [early.id]
+    assert [o.id for o in store.due_for_poll("1", T0 + timedelta(minutes=5))[0]] == [other.id]
+
+
+def test_due_for_poll_pages_through_every_due_order(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    ids = {store.put_intent(make_intent(created_at=T0 + timedelta(seconds=i))).id for i in range(7)}
+    seen: list[str] = []
+    start: dict[str, Any] | None = None
+    while True:
+        page, start = store.due_for_poll("0", T0 + timedelta(hours=1), limit=3, exclusive_start=start)
+        seen += [o.id for o in page]
+        if not start:
+            break
+    assert sorted(seen) == sorted(ids)
+
+
+def test_list_by_user_is_newest_first_with_an_opaque_cursor(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    mine = [store.put_intent(make_intent(created_at=T0 + timedelta(minutes=i))) for i in range(5)]
+    store.put_intent(make_intent(user_id="user-2"))
+    first, cursor = store.list_by_user("user-1", limit=3)
+    assert cursor is not None
+    second, last = store.list_by_user("user-1", limit=3, cursor=cursor)
+    assert [o.id for o in first + second] == [o.id for o in reversed(mine)]
+    assert last is None
+
+
+def tamper(cursor: str, **changes: str) -> str:
+    data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    data.update(changes)
+    return encode_cursor(data)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["not base64!!", "e30", base64.urlsafe_b64encode(b"[1,2]").decode(), "A" * 5000, "%%%"],
+)
+def test_a_malformed_cursor_is_refused(store: OrderStore, bad: str) -> None:
+    with pytest.raises(InvalidCursorError):
+        store.list_by_user("user-1", cursor=bad)
+
+
+def test_a_cursor_from_another_users_listing_is_refused(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    for i in range(3):
+        store.put_intent(make_intent(created_at=T0 + timedelta(minutes=i)))
+    _, cursor = store.list_by_user("user-1", limit=1)
+    assert cursor is not None
+    with pytest.raises(InvalidCursorError):
+        store.list_by_user("user-2", cursor=cursor)
+    with pytest.raises(InvalidCursorError):
+        store.list_by_user("user-1", cursor=tamper(cursor, extra="x"))
+
+
+def test_the_shared_cache_item_expires(store: OrderStore) -> None:
+    store.write_cache("cache#test", '{"a":1}', T0 + timedelta(minutes=5))
+    assert store.read_cache("cache#test", T0) == '{"a":1}'
+    assert store.read_cache("cache#test", T0 + timedelta(minutes=5)) is None
+    assert store.read_cache("cache#absent", T0) is None
