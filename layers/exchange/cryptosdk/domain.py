@@ -200,3 +200,23 @@ class ForbiddenOrderError(DomainError):
     """The caller may not see this order; answered as 404 so ids cannot be probed."""
 
     code = "order_not_found"
+
+
+class OrderRequest(_Model):
+    """What a caller asks for, after the API layer parsed it (the validation pipeline's input)."""
+
+    from_leg: Leg
+    to_leg: Leg
+    amount: Decimal
+    rate_mode: RateMode = RateMode.FLOATING
+    destination: Party
+    refund: Party | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    external_ref: str | None = None
+
+
+class AddressVerdict(_Model):
+    valid: bool
+    memo_required: bool
+    reason: str | None = None

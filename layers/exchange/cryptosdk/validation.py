@@ -1,0 +1,206 @@
+"""The pre-create pipeline: every check an order must pass before the exchange hears of it.
+
+Cheap local checks run first (catalogue, amount format, address format and memo rule) and all
+their reasons are reported together; only a request that passes them costs upstream calls (the
+quote with its limits, then the exchange's own validate-address). Field names are paths in the
+API request body, so a client can put each reason next to the input it concerns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from cryptosdk import errors
+from cryptosdk.domain import AddressVerdict, FieldError, Leg, OrderRequest, Party, ValidationFailedError
+from cryptosdk.instruments import Catalogue, get_catalogue
+from cryptosdk.models import Instrument, Rate, RateRequest
+
+if TYPE_CHECKING:
+    from cryptosdk.client import ExchangeClient
+
+
+@dataclass(frozen=True)
+class ValidatedOrder:
+    request: OrderRequest
+    user_id: str
+    from_instrument: Instrument
+    to_instrument: Instrument
+    rate: Rate
+
+
+def _client(client: ExchangeClient | None) -> ExchangeClient:
+    if client is not None:
+        return client
+    from cryptosdk.client import get_client
+
+    return get_client()
+
+
+def _leg_instrument(
+    catalogue: Catalogue, leg: Leg, field: str, problems: list[FieldError]
+) -> Instrument | None:
+    instrument = catalogue.find(leg.currency, leg.network)
+    name = f"{leg.currency} on {leg.network}"
+    if instrument is None:
+        problems.append(FieldError(field=field, reason=f"{name} is not an instrument the exchange offers."))
+        return None
+    if not instrument.is_active:
+        problems.append(FieldError(field=field, reason=f"{name} is temporarily disabled; try again later."))
+        return None
+    if instrument.instrument_type.lower() == "fiat":
+        problems.append(
+            FieldError(field=field, reason=f"{name} is a fiat currency; orders exchange crypto only.")
+        )
+        return None
+    return instrument
+
+
+def _decimal_places(amount: Decimal) -> int:
+    exponent = amount.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def check_amount(amount: Decimal, instrument: Instrument | None) -> FieldError | None:
+    if not amount.is_finite() or amount <= 0:
+        return FieldError(field="amount", reason="The amount must be a positive decimal number.")
+    precision = instrument.precision_decimals if instrument else None
+    if precision is not None and _decimal_places(amount) > precision:
+        currency = instrument.currency_title if instrument else ""
+        return FieldError(
+            field="amount", reason=f"{currency} amounts have at most {precision} decimal places."
+        )
+    return None
+
+
+def check_party_format(party: Party, instrument: Instrument, prefix: str) -> list[FieldError]:
+    """Our own format, checksum and memo checks for an address on the instrument's network."""
+    from cryptosdk.addresses import check_address, check_memo
+
+    problems: list[FieldError] = []
+    address = check_address(instrument.network_title, party.address)
+    if not address.valid:
+        reason = address.reason or f"This is not a valid {instrument.network_title} address."
+        problems.append(FieldError(field=f"{prefix}.address", reason=reason))
+    memo = check_memo(instrument.network_title, party.memo, instrument.requires_memo)
+    if not memo.valid:
+        reason = memo.reason or "The memo is not valid for this network."
+        problems.append(FieldError(field=f"{prefix}.memo", reason=reason))
+    return problems
+
+
+def _quote(client: ExchangeClient, request: OrderRequest, frm: Instrument, to: Instrument) -> Rate:
+    rate_request = RateRequest(
+        instrument_from_currency_title=frm.currency_title,
+        instrument_from_network_title=frm.network_title,
+        instrument_to_currency_title=to.currency_title,
+        instrument_to_network_title=to.network_title,
+        claimed_deposit_amount=request.amount,
+        claimed_deposit_amount_currency=frm.currency_title,
+        rate_mode=request.rate_mode.value,
+    )
+    try:
+        rate = client.get_rate(rate_request)
+    except errors.AmountOutOfLimitsError as exc:
+        raise ValidationFailedError([_limit_reason(exc.bound, exc.limit, frm, exc.message)]) from None
+    except errors.UnsupportedRouteError:
+        reason = f"Exchanging {frm.currency_title} ({frm.network_title}) to {to.currency_title} "
+        reason += f"({to.network_title}) is not supported."
+        raise ValidationFailedError([FieldError(field="to", reason=reason)]) from None
+    _check_rules(request.amount, rate, frm)
+    return rate
+
+
+def _limit_reason(bound: str | None, limit: Decimal | None, frm: Instrument, message: str) -> FieldError:
+    currency = frm.currency_title
+    if bound == "min" and limit is not None:
+        return FieldError(field="amount", reason=f"The amount is below the minimum of {limit} {currency}.")
+    if bound == "max" and limit is not None:
+        return FieldError(field="amount", reason=f"The amount is above the maximum of {limit} {currency}.")
+    return FieldError(field="amount", reason=f"The amount is outside the allowed limits ({message}).")
+
+
+def _check_rules(amount: Decimal, rate: Rate, frm: Instrument) -> None:
+    """The quote answered, but its deposit rules still bind (a "0" maximum means none)."""
+    rules = rate.deposit_rules
+    if rules is None:
+        return
+    if rules.min_amount is not None and amount < rules.min_amount:
+        raise ValidationFailedError([_limit_reason("min", rules.min_amount, frm, "")])
+    if rules.max_amount and amount > rules.max_amount:
+        raise ValidationFailedError([_limit_reason("max", rules.max_amount, frm, "")])
+
+
+def _exchange_check(
+    client: ExchangeClient, party: Party, instrument: Instrument, prefix: str
+) -> FieldError | None:
+    verdict = client.validate_address(
+        instrument.currency_title, instrument.network_title, party.address, party.memo
+    )
+    if verdict.result:
+        return None
+    reason = verdict.message or f"The exchange refused this {instrument.network_title} address."
+    return FieldError(field=f"{prefix}.address", reason=reason)
+
+
+def validate_order(
+    request: OrderRequest,
+    *,
+    client: ExchangeClient | None = None,
+    catalogue: Catalogue | None = None,
+) -> ValidatedOrder:
+    """Run the whole pipeline; raise ValidationFailedError with every field-level reason found."""
+    problems: list[FieldError] = []
+    user_id = (request.user_id or "").strip()
+    if not user_id:
+        problems.append(FieldError(field="userId", reason="A user id is required."))
+    catalogue = catalogue or get_catalogue(client)
+    frm = _leg_instrument(catalogue, request.from_leg, "from", problems)
+    to = _leg_instrument(catalogue, request.to_leg, "to", problems)
+    amount_problem = check_amount(request.amount, frm)
+    if amount_problem:
+        problems.append(amount_problem)
+    if to is not None:
+        problems += check_party_format(request.destination, to, "destination")
+    if frm is not None and request.refund is not None:
+        problems += check_party_format(request.refund, frm, "refund")
+    if problems or frm is None or to is None:
+        raise ValidationFailedError(problems)
+
+    exchange = _client(client)
+    rate = _quote(exchange, request, frm, to)
+    remote = [_exchange_check(exchange, request.destination, to, "destination")]
+    if request.refund is not None:
+        remote.append(_exchange_check(exchange, request.refund, frm, "refund"))
+    found = [p for p in remote if p is not None]
+    if found:
+        raise ValidationFailedError(found)
+    return ValidatedOrder(request=request, user_id=user_id, from_instrument=frm, to_instrument=to, rate=rate)
+
+
+def validate_address(
+    currency: str,
+    network: str,
+    address: str,
+    memo: str | None = None,
+    *,
+    client: ExchangeClient | None = None,
+    catalogue: Catalogue | None = None,
+) -> AddressVerdict:
+    """`POST /addresses/validate`: the same steps as for an order's destination."""
+    catalogue = catalogue or get_catalogue(client)
+    instrument = catalogue.find(currency, network)
+    if instrument is None:
+        reason = f"{currency} on {network} is not an instrument the exchange offers."
+        return AddressVerdict(valid=False, memo_required=False, reason=reason)
+    party = Party(address=address, memo=memo)
+    problems = check_party_format(party, instrument, "address")
+    if problems:
+        return AddressVerdict(valid=False, memo_required=instrument.requires_memo, reason=problems[0].reason)
+    remote = _exchange_check(_client(client), party, instrument, "address")
+    return AddressVerdict(
+        valid=remote is None,
+        memo_required=instrument.requires_memo,
+        reason=remote.reason if remote else None,
+    )
