@@ -1,0 +1,258 @@
+"""The order service: validate -> record intent -> create upstream -> complete -> deposit instructions.
+
+Idempotent on the caller's Idempotency-Key (Powertools idempotency on the IDEMPOTENCY_TABLE), keyed
+on (userId, key) so two users' keys never collide, and validated against the request body so the
+same key with another body is refused.
+
+Outcomes of a placement:
+- created: the exchange confirmed the order and it is stored with its deposit instructions (201).
+- pending: the intent is stored (status `pending_create`, in the poll index) but the exchange's
+  answer is unknown, or it answered and our store step failed. The caller gets 202 with our order
+  id; the poller reconciles it against the exchange's order list (completes or fails it). A retry
+  with the same key returns the same order, never a second upstream create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from cryptosdk import errors
+from cryptosdk.domain import (
+    ForbiddenOrderError,
+    Order,
+    OrderNotFoundError,
+    OrderRequest,
+    StatusChange,
+    new_order_id,
+    shard_for,
+    utc_now,
+)
+from cryptosdk.models import CreateOrderRequest, InstrumentRef
+from cryptosdk.observability import logger
+from cryptosdk.status import OrderStatus, is_terminal, next_poll_delay, status_from_exchange
+from cryptosdk.validation import ValidatedOrder, validate_order
+
+if TYPE_CHECKING:
+    from cryptosdk.client import ExchangeClient
+    from cryptosdk.storage import OrderStore
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Placement:
+    order_id: str
+    created: bool
+
+
+def _deps(client: ExchangeClient | None, store: OrderStore | None) -> tuple[ExchangeClient, OrderStore]:
+    if client is None:
+        from cryptosdk.client import get_client
+
+        client = get_client()
+    if store is None:
+        from cryptosdk.storage import get_store
+
+        store = get_store()
+    return client, store
+
+
+def _poll_shards() -> int:
+    from cryptosdk.config import get_settings
+
+    return get_settings().poll_shards
+
+
+def build_intent(validated: ValidatedOrder, idempotency_key: str | None, now: datetime, shards: int) -> Order:
+    request = validated.request
+    order_id = new_order_id()
+    return Order(
+        id=order_id,
+        user_id=validated.user_id,
+        session_id=request.session_id,
+        external_ref=request.external_ref,
+        idempotency_key=idempotency_key,
+        from_leg=request.from_leg.model_copy(
+            update={
+                "currency": validated.from_instrument.currency_title,
+                "network": validated.from_instrument.network_title,
+            }
+        ),
+        to_leg=request.to_leg.model_copy(
+            update={
+                "currency": validated.to_instrument.currency_title,
+                "network": validated.to_instrument.network_title,
+            }
+        ),
+        rate_mode=request.rate_mode,
+        claimed_deposit_amount=request.amount,
+        amount_to_receive=validated.rate.amount_to_get,
+        destination=request.destination,
+        refund=request.refund,
+        status=OrderStatus.PENDING_CREATE,
+        status_history=(StatusChange(status=OrderStatus.PENDING_CREATE, at=now, reason="intent recorded"),),
+        created_at=now,
+        updated_at=now,
+        version=1,
+        poll_shard=shard_for(order_id, shards),
+        next_poll_at=now + next_poll_delay(OrderStatus.PENDING_CREATE),
+    )
+
+
+def upstream_request(order: Order, claimed_rate: Any = None) -> CreateOrderRequest:
+    """The exchange's create-order body for a stored intent (also what reconciliation matches on)."""
+    return CreateOrderRequest(
+        instrument_from=InstrumentRef(
+            currency_title=order.from_leg.currency, network_title=order.from_leg.network
+        ),
+        instrument_to=InstrumentRef(currency_title=order.to_leg.currency, network_title=order.to_leg.network),
+        destination_address=order.destination.address,
+        destination_address_memo=order.destination.memo,
+        refund_address=order.refund.address if order.refund else None,
+        refund_address_memo=order.refund.memo if order.refund else None,
+        claimed_deposit_amount=order.claimed_deposit_amount,
+        rate_mode=order.rate_mode.value,
+        claimed_public_rate=claimed_rate,
+    )
+
+
+def place_order(
+    request: OrderRequest,
+    idempotency_key: str | None = None,
+    *,
+    client: ExchangeClient | None = None,
+    store: OrderStore | None = None,
+    shards: int | None = None,
+) -> Placement:
+    """Place one order (not idempotent by itself; `create_order` wraps it with the key)."""
+    client, store = _deps(client, store)
+    validated = validate_order(request, client=client)
+    now = utc_now()
+    intent = store.put_intent(build_intent(validated, idempotency_key, now, shards or _poll_shards()))
+    claimed_rate = validated.rate.price if request.rate_mode.value == "FIXED" else None
+    try:
+        created = client.create_order(upstream_request(intent, claimed_rate))
+    except errors.OrderOutcomeUnknownError as exc:
+        logger.warning(
+            "create-order outcome unknown; left for reconciliation", order_id=intent.id, error=str(exc)
+        )
+        return Placement(intent.id, created=False)
+    except errors.ExchangeError as exc:
+        # A definite refusal: nothing exists upstream, so the intent ends here.
+        store.mark_failed(intent, f"exchange refused the order: {exc.code}")
+        raise
+    status = status_from_exchange(created)
+    deposit = created.deposit_address
+    try:
+        store.complete_creation(
+            intent,
+            exchange_order_id=created.order_id,
+            deposit_address=deposit.deposit_address if deposit else "",
+            deposit_memo=deposit.deposit_address_memo if deposit else None,
+            amount_to_receive=created.amount_to_get or intent.amount_to_receive,
+            status=status,
+            poll_shard=None if is_terminal(status) else intent.poll_shard,
+            next_poll_at=None if is_terminal(status) else utc_now() + next_poll_delay(status),
+        )
+    except Exception:
+        # The order exists upstream; the intent (still pending_create, in the poll index) lets the
+        # poller find it in the exchange's order list and complete it.
+        logger.exception(
+            "order created upstream but not stored; left for reconciliation",
+            order_id=intent.id,
+            exchange_order_id=created.order_id,
+        )
+        return Placement(intent.id, created=False)
+    return Placement(intent.id, created=True)
+
+
+# -- idempotency --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Idempotent:
+    run: Callable[..., dict[str, Any]]
+    config: Any
+
+
+@lru_cache(maxsize=1)
+def _idempotent() -> _Idempotent:
+    # Built on first use: the persistence layer creates a boto3 client, which must not happen at import.
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from cryptosdk.config import get_settings
+
+    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    config = IdempotencyConfig(
+        event_key_jmespath="[userId, idempotencyKey]",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+    )
+
+    @idempotent_function(data_keyword_argument="command", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
+    def run(command: dict[str, Any]) -> dict[str, Any]:
+        request = OrderRequest.model_validate(command["request"])
+        placement = place_order(request, command["idempotencyKey"])
+        return {"orderId": placement.order_id, "created": placement.created}
+
+    return _Idempotent(run=run, config=config)
+
+
+def register_lambda_context(context: Any) -> None:
+    """Let idempotency records expire with the invocation, so a timed-out attempt does not block
+    retries for the whole TTL."""
+    _idempotent().config.register_lambda_context(context)
+
+
+def reset_idempotency() -> None:
+    """Forget the persistence layer (tests switch tables and mocks)."""
+    _idempotent.cache_clear()
+
+
+def create_order(request: OrderRequest, idempotency_key: str, body: dict[str, Any]) -> Placement:
+    """Place an order once per (user, Idempotency-Key); `body` is the request as the caller sent it
+    (parsed), whose hash must match on a replay."""
+    command = {
+        "idempotencyKey": idempotency_key,
+        "userId": request.user_id,
+        "body": body,
+        "request": request.model_dump(mode="json"),
+    }
+    result = _idempotent().run(command=command)
+    return Placement(order_id=str(result["orderId"]), created=bool(result["created"]))
+
+
+# -- reads -------------------------------------------------------------------------------------
+
+
+def get_order(order_id: str, *, user_id: str | None = None, store: OrderStore | None = None) -> Order:
+    """One order; with `user_id` (JWT mode) only if it belongs to that user."""
+    if store is None:
+        from cryptosdk.storage import get_store
+
+        store = get_store()
+    order = store.get(order_id) if order_id.startswith("ord_") else None
+    if order is None:
+        raise OrderNotFoundError(f"No order {order_id}.")
+    if user_id is not None and order.user_id != user_id:
+        raise ForbiddenOrderError(f"No order {order_id}.")
+    return order
+
+
+def list_orders(
+    user_id: str, limit: int = 20, cursor: str | None = None, *, store: OrderStore | None = None
+) -> tuple[list[Order], str | None]:
+    if store is None:
+        from cryptosdk.storage import get_store
+
+        store = get_store()
+    return store.list_by_user(user_id, limit, cursor)
