@@ -13,9 +13,10 @@ gets another event.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -279,6 +280,7 @@ class OrderBook:
         self._lock = threading.Lock()
         self._orders: dict[int, Order] = {}
         self._next_id = self.FIRST_ORDER_ID
+        self._keep = False
 
     def allocate_id(self) -> int:
         with self._lock:
@@ -329,7 +331,17 @@ class OrderBook:
 
     def clear(self) -> None:
         with self._lock:
-            self._orders.clear()
+            if not self._keep:
+                self._orders.clear()
+
+    @contextlib.contextmanager
+    def kept(self) -> Iterator[None]:
+        """Within this block clear() keeps the orders (a settings reset that spares them)."""
+        self._keep = True
+        try:
+            yield
+        finally:
+            self._keep = False
 
     def __len__(self) -> int:
         return len(self._orders)

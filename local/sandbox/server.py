@@ -216,6 +216,12 @@ class SandboxServer:
     def clear_faults(self) -> None:
         self.app.faults.clear()
 
+    def restore_defaults(self) -> None:
+        """Back to the start-up faults, settings, keys and stats, keeping the orders (between tests)."""
+        orders = self.app.orders
+        with orders.kept():
+            self.reset()
+
     # ---- one request ---------------------------------------------------------------------------
 
     def respond(self, request: Request) -> Reply | object:
