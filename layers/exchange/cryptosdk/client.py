@@ -95,6 +95,7 @@ class ExchangeClient:
         utcnow: Callable[[], datetime] = _utcnow,
         order_lookup_window: timedelta = timedelta(minutes=5),
         order_lookup_limit: int = 50,
+        order_lookup_delay: float = 1.0,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._keys = keys
@@ -107,6 +108,7 @@ class ExchangeClient:
         self._utcnow = utcnow
         self._lookup_window = order_lookup_window
         self._lookup_limit = order_lookup_limit
+        self._lookup_delay = order_lookup_delay
 
     def __repr__(self) -> str:
         return f"ExchangeClient(base_url={self._base_url!r})"
@@ -180,6 +182,10 @@ class ExchangeClient:
             "create-order outcome unknown; searching the order list",
             extra={"path": CREATE_ORDER_PATH, "error_code": cause.code, "status": cause.status},
         )
+        if cause.status is None and self._lookup_delay > 0:
+            # No answer at all: the exchange may still be working on the create. Give it a moment
+            # so the order list reflects it (an HTTP 5xx means it has finished, so no wait then).
+            self._sleep(self._lookup_delay)
         try:
             recent = self.list_orders(offset=0, limit=self._lookup_limit, order="desc")
         except errors.ExchangeError as lookup_error:

@@ -199,7 +199,8 @@ class CreateOrderRequest(WireModel):
     claimed_deposit_amount: Amount
     rate_mode: RateMode = "FLOATING"
     markup: Amount | None = None
-    claimed_public_rate: Amount | None = None
+    # The quote being honoured (fixed rate): the exchange's own rate object, passed back as given.
+    claimed_public_rate: dict[str, Any] | None = None
     claimed_network_fee: Amount | None = None
 
 
@@ -262,8 +263,9 @@ class ExchangeOrder(WireModel):
     completed: bool = False
     user_email: str | None = None
     is_platform_email: bool | None = None
+    markup: Amount | None = None
     claimed_network_fee: Amount | None = None
-    claimed_public_rate: Amount | None = None
+    claimed_public_rate: dict[str, Any] | None = None
     kyc_form_link: str | None = Field(default=None, alias="KYCFormLink")
     liquidity_provider_public_code: str | None = None
     # Older answers carry a status word; anything else is kept as given rather than refused.
