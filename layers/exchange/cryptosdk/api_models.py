@@ -1,0 +1,273 @@
+"""Our HTTP contract: camelCase JSON, decimals as strings, times as ISO 8601 UTC.
+
+These models are what the OpenAPI document shows; converting to and from the domain happens here
+so handlers stay a parse-call-shape affair.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from cryptosdk.domain import AddressVerdict, Leg, Order, OrderRequest, Party, RateMode, to_iso
+from cryptosdk.models import Instrument, Rate
+from cryptosdk.status import OrderStatus
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+Memo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
+Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+# A positive decimal written as a string: no exponent, no sign, no thousands separators.
+DecimalString = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?$")]
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+# -- requests -----------------------------------------------------------------------------------
+
+
+class LegIn(ApiModel):
+    currency: Code = Field(examples=["BTC"])
+    network: Code = Field(examples=["BTC"])
+
+
+class PartyIn(ApiModel):
+    address: Address
+    memo: Memo | None = None
+
+
+class CreateOrderBody(ApiModel):
+    from_: LegIn = Field(alias="from")
+    to: LegIn
+    amount: DecimalString = Field(description="Deposit amount in the 'from' currency", examples=["0.05"])
+    rate_mode: Literal["FLOATING", "FIXED"] = "FLOATING"
+    destination: PartyIn
+    refund: PartyIn | None = None
+    user_id: Ident | None = Field(
+        default=None, description="Required unless the caller's token names the user"
+    )
+    session_id: Ident | None = None
+    external_ref: Ident | None = None
+
+    def to_domain(self, user_id: str | None) -> OrderRequest:
+        try:
+            amount = Decimal(self.amount)
+        except InvalidOperation:  # the pattern already refuses these; belt and braces
+            amount = Decimal(0)
+        return OrderRequest(
+            from_leg=Leg(currency=self.from_.currency, network=self.from_.network),
+            to_leg=Leg(currency=self.to.currency, network=self.to.network),
+            amount=amount,
+            rate_mode=RateMode(self.rate_mode),
+            destination=Party(address=self.destination.address, memo=self.destination.memo or None),
+            refund=Party(address=self.refund.address, memo=self.refund.memo or None) if self.refund else None,
+            user_id=user_id,
+            session_id=self.session_id,
+            external_ref=self.external_ref,
+        )
+
+
+class AddressValidateBody(ApiModel):
+    currency: Code
+    network: Code
+    address: Address
+    memo: Memo | None = None
+
+
+# -- responses ----------------------------------------------------------------------------------
+
+
+class InstrumentOut(ApiModel):
+    currency: str
+    network: str
+    name: str
+    kind: Literal["crypto", "fiat"]
+    requires_memo: bool
+    precision: int | None
+    slug: str | None
+
+    @classmethod
+    def from_instrument(cls, i: Instrument) -> InstrumentOut:
+        kind: Literal["crypto", "fiat"] = "fiat" if i.instrument_type.lower() == "fiat" else "crypto"
+        return cls(
+            currency=i.currency_title,
+            network=i.network_title,
+            name=i.currency_friendly_title or i.currency_title,
+            kind=kind,
+            requires_memo=i.requires_memo,
+            precision=i.precision_decimals,
+            slug=i.slug,
+        )
+
+
+class InstrumentsOut(ApiModel):
+    instruments: list[InstrumentOut]
+
+
+class LegOut(ApiModel):
+    currency: str
+    network: str
+
+
+class RateOut(ApiModel):
+    from_: LegOut = Field(alias="from")
+    to: LegOut
+    amount: str | None = Field(description="Deposit amount quoted")
+    amount_to_receive: str | None
+    rate: str | None
+    network_fee: str | None
+    min: str | None
+    max: str | None = Field(description="null when the route has no maximum")
+    rate_mode: str
+    expires_at: str | None = Field(default=None, description="Fixed quotes: when the quote lapses")
+
+    @classmethod
+    def from_rate(cls, rate: Rate, frm: LegOut, to: LegOut, amount: str | None, mode: str) -> RateOut:
+        rules = rate.deposit_rules
+        expires = None
+        if mode == "FIXED" and rate.fixed_rate_max_time_minutes and rate.updated_at:
+            from datetime import timedelta
+
+            expires = to_iso(rate.updated_at + timedelta(minutes=rate.fixed_rate_max_time_minutes))
+        maximum = rules.max_amount if rules else None
+        return cls(
+            from_=frm,
+            to=to,
+            amount=amount if amount is not None else money(rate.amount_to_give),
+            amount_to_receive=money(rate.amount_to_get),
+            rate=money(rate.price),
+            network_fee=money(rate.final_network_fee_amount),
+            min=money(rules.min_amount) if rules else None,
+            max=money(maximum) if maximum else None,
+            rate_mode=rate.rate_mode or mode,
+            expires_at=expires,
+        )
+
+
+class AddressVerdictOut(ApiModel):
+    valid: bool
+    memo_required: bool
+    reason: str | None
+
+    @classmethod
+    def from_verdict(cls, v: AddressVerdict) -> AddressVerdictOut:
+        return cls(valid=v.valid, memo_required=v.memo_required, reason=v.reason)
+
+
+class DepositOut(ApiModel):
+    address: str | None
+    memo: str | None = Field(description="Must be shown to the user when present")
+    amount: str
+    currency: str
+    network: str
+
+
+class PartyOut(ApiModel):
+    address: str
+    memo: str | None
+
+
+class StatusChangeOut(ApiModel):
+    status: OrderStatus
+    at: str
+    reason: str | None = None
+
+
+class DepositSeenOut(ApiModel):
+    amount: str | None
+    tx_id: str | None
+    confirmations: int | None
+
+
+class WithdrawalOut(ApiModel):
+    amount: str | None
+    network_fee: str | None
+    tx_id: str | None
+
+
+class OrderOut(ApiModel):
+    id: str
+    exchange_order_id: int | None
+    status: OrderStatus
+    deposit: DepositOut
+    amount_to_receive: str | None
+    rate_mode: str
+    from_: LegOut = Field(alias="from")
+    to: LegOut
+    destination: PartyOut
+    refund: PartyOut | None
+    user_id: str
+    session_id: str | None
+    external_ref: str | None
+    created_at: str
+    updated_at: str
+    status_history: list[StatusChangeOut]
+    deposits: list[DepositSeenOut]
+    withdrawals: list[WithdrawalOut]
+
+    @classmethod
+    def from_order(cls, o: Order) -> OrderOut:
+        return cls(
+            id=o.id,
+            exchange_order_id=o.exchange_order_id,
+            status=o.status,
+            deposit=DepositOut(
+                address=o.deposit_address,
+                memo=o.deposit_memo,
+                amount=format(o.claimed_deposit_amount, "f"),
+                currency=o.from_leg.currency,
+                network=o.from_leg.network,
+            ),
+            amount_to_receive=money(o.amount_to_receive),
+            rate_mode=o.rate_mode.value,
+            from_=LegOut(currency=o.from_leg.currency, network=o.from_leg.network),
+            to=LegOut(currency=o.to_leg.currency, network=o.to_leg.network),
+            destination=PartyOut(address=o.destination.address, memo=o.destination.memo),
+            refund=PartyOut(address=o.refund.address, memo=o.refund.memo) if o.refund else None,
+            user_id=o.user_id,
+            session_id=o.session_id,
+            external_ref=o.external_ref,
+            created_at=to_iso(o.created_at),
+            updated_at=to_iso(o.updated_at),
+            status_history=[
+                StatusChangeOut(status=h.status, at=to_iso(h.at), reason=h.reason) for h in o.status_history
+            ],
+            deposits=[
+                DepositSeenOut(amount=money(d.amount), tx_id=d.tx_id, confirmations=d.confirmations)
+                for d in o.deposits
+            ],
+            withdrawals=[
+                WithdrawalOut(amount=money(w.amount), network_fee=money(w.network_fee), tx_id=w.tx_id)
+                for w in o.withdrawals
+            ],
+        )
+
+
+class OrdersPage(ApiModel):
+    orders: list[OrderOut]
+    next_cursor: str | None = Field(description="Pass back as ?cursor= for the next page; null on the last")
+
+
+class FieldReason(ApiModel):
+    field: str
+    reason: str
+
+
+class ErrorDetail(ApiModel):
+    code: str
+    message: str
+    fields: list[FieldReason] | None = None
+    request_id: str | None
+
+
+class ErrorResponse(ApiModel):
+    error: ErrorDetail
