@@ -60,7 +60,9 @@ def test_timestamp_window_is_configurable(sandbox_factory) -> None:  # type: ign
 
 
 def test_malformed_timestamp_is_401(signed: Signed) -> None:
-    assert _error(signed.post(ONE, BODY, timestamp="yesterday"), 401)["error"] == {"code": "INVALID_TIMESTAMP"}
+    assert _error(signed.post(ONE, BODY, timestamp="yesterday"), 401)["error"] == {
+        "code": "INVALID_TIMESTAMP"
+    }
 
 
 def test_body_tampered_after_signing_is_401(sandbox: SandboxServer, signed: Signed) -> None:

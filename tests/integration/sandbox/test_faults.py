@@ -24,7 +24,9 @@ def get(sandbox: SandboxServer, path: str, timeout: float = 5) -> requests.Respo
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 424])
-def test_status_faults_answer_in_the_error_shape_for_count_requests(sandbox: SandboxServer, status: int) -> None:
+def test_status_faults_answer_in_the_error_shape_for_count_requests(
+    sandbox: SandboxServer, status: int
+) -> None:
     inject(sandbox, {"endpoint": INSTRUMENTS, "kind": str(status), "count": 2})
     answers = [get(sandbox, INSTRUMENTS) for _ in range(3)]
     assert [answer.status_code for answer in answers] == [status, status, 200]
