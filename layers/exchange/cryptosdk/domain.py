@@ -196,6 +196,10 @@ class ValidationFailedError(DomainError):
         self.fields = fields
 
 
+class UnauthenticatedError(DomainError):
+    code = "unauthenticated"
+
+
 class ForbiddenOrderError(DomainError):
     """The caller may not see this order; answered as 404 so ids cannot be probed."""
 

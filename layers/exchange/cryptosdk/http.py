@@ -25,6 +25,7 @@ from cryptosdk.domain import (
     OrderExistsError,
     OrderNotFoundError,
     StaleOrderError,
+    UnauthenticatedError,
     ValidationFailedError,
 )
 
@@ -118,6 +119,8 @@ def _exchange_answer(exc: errors.ExchangeError) -> ErrorAnswer:
 def _domain_answer(exc: DomainError) -> ErrorAnswer:
     if isinstance(exc, ValidationFailedError):
         return ErrorAnswer(422, "validation_failed", exc.message, exc.fields)
+    if isinstance(exc, UnauthenticatedError):
+        return ErrorAnswer(401, "unauthenticated", exc.message)
     if isinstance(exc, OrderNotFoundError | ForbiddenOrderError):
         return ErrorAnswer(404, "order_not_found", "No such order.")
     if isinstance(exc, InvalidCursorError):

@@ -1,0 +1,131 @@
+"""The HTTP plumbing every API function shares: resolver, error answers, caller identity."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from cryptosdk.http import ErrorAnswer, answer_for, precheck_body, validation_answer
+from cryptosdk.observability import logger
+
+JSON = "application/json"
+
+# What each route documents besides its success answer (all in the ErrorResponse shape).
+ERROR_RESPONSES: dict[int, str] = {
+    400: "Malformed request (body not JSON or not UTF-8, bad cursor)",
+    415: "Content-Type is not application/json",
+    422: "Invalid fields, with a reason per field",
+    424: "The exchange's liquidity provider failed",
+    429: "The exchange's rate limit persists (see Retry-After)",
+    502: "The exchange answered badly or refused our credentials",
+    503: "The exchange is unavailable (see Retry-After)",
+    504: "The exchange timed out",
+}
+
+
+def error_responses(*extra: int, with_body: bool = False) -> dict[int | str, Any]:
+    """OpenAPI `responses` for a route: our ErrorResponse for every error status it can give."""
+    from cryptosdk.api_models import ErrorResponse
+
+    codes = sorted(set(ERROR_RESPONSES) | set(extra))
+    if not with_body:
+        codes = [c for c in codes if c != 415]
+    descriptions = {
+        401: "Not authenticated",
+        403: "Not allowed",
+        404: "No such order",
+        409: "Conflict (a request with this Idempotency-Key is in progress)",
+        **ERROR_RESPONSES,
+    }
+    return {
+        code: {"description": descriptions.get(code, "Error"), "content": {JSON: {"model": ErrorResponse}}}
+        for code in codes
+    }
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        headers=headers or {},
+    )
+
+
+def _request_id(app: APIGatewayHttpResolver) -> str | None:
+    try:
+        return app.current_event.request_context.request_id
+    except (AttributeError, KeyError):
+        return None
+
+
+def error_response(answer: ErrorAnswer, request_id: str | None) -> Response[str]:
+    headers = {k: v for k, v in answer.response_headers().items() if k != "Content-Type"}
+    return json_response(answer.status, answer.body(request_id), headers)
+
+
+def build_resolver() -> APIGatewayHttpResolver:
+    """A resolver with validation on and every error answered in our shape."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        return error_response(validation_answer(list(exc.errors())), _request_id(app))
+
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def _any(exc: Exception) -> Response[str]:
+        answer = answer_for(exc)
+        log = logger.exception if answer.status >= 500 else logger.info
+        # str(exc) of our errors is safe to log (no keys, no signatures); the class says what.
+        log("request failed", status=answer.status, code=answer.code, error_type=type(exc).__name__)
+        return error_response(answer, _request_id(app))
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response[str]:
+        return error_response(ErrorAnswer(404, "not_found", "No such route."), _request_id(app))
+
+    return app
+
+
+def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Body checks first (Powertools would answer some of them with a 500), then the routes."""
+    try:
+        event = precheck_body(event)
+    except Exception as exc:
+        request_id = (event.get("requestContext") or {}).get("requestId")
+        answer = answer_for(exc)
+        return {
+            "statusCode": answer.status,
+            "headers": answer.response_headers(),
+            "body": json.dumps(answer.body(request_id)),
+            "isBase64Encoded": False,
+        }
+    return app.resolve(event, context)
+
+
+# -- caller identity --------------------------------------------------------------------------
+
+
+def _auth_mode() -> str:
+    from cryptosdk.config import get_settings
+
+    return get_settings().auth_mode
+
+
+def token_subject(app: APIGatewayHttpResolver) -> str | None:
+    """The caller's user id when API Gateway checked a JWT (AUTH_MODE=JWT), else None."""
+    if _auth_mode() != "JWT":
+        return None
+    raw = app.current_event.raw_event
+    claims = (((raw.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get(
+        "claims"
+    ) or {}
+    subject = claims.get("sub")
+    if not subject:
+        from cryptosdk.domain import UnauthenticatedError
+
+        raise UnauthenticatedError("The token carries no subject.")
+    return str(subject)
