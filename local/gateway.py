@@ -257,8 +257,8 @@ def answer_from_result(result: Any) -> HttpAnswer:
     """Turn a handler's result into HTTP the way payload 2.0 does (including its inference)."""
     if not (isinstance(result, dict) and "statusCode" in result):
         # Payload 2.0: anything without statusCode is a 200 JSON body.
-        body = result if isinstance(result, str) else json.dumps(result)
-        return HttpAnswer(200, [("content-type", "application/json")], body.encode())
+        text = result if isinstance(result, str) else json.dumps(result)
+        return HttpAnswer(200, [("content-type", "application/json")], text.encode())
     headers: list[tuple[str, str]] = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
     for name, values in (result.get("multiValueHeaders") or {}).items():
         headers.extend((str(name), str(value)) for value in values)
