@@ -1,0 +1,137 @@
+"""Create-order is never repeated blindly: after an unknown outcome the order list decides."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+
+from cryptosdk import errors
+from cryptosdk.client import CREATE_ORDER_PATH, ORDERS_PATH, ExchangeClient
+from tests.integration.client.conftest import SandboxControl
+from tests.integration.client.routes import btc_to_eth
+
+
+class LosingResponses(HTTPAdapter):
+    """Real HTTP, but the answer to the next `lose` creates vanishes after the exchange processed
+    them: the connection reset that leaves the outcome unknown."""
+
+    def __init__(self, lose: int) -> None:
+        super().__init__()
+        self.lose = lose
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        response = super().send(request, *args, **kwargs)
+        if CREATE_ORDER_PATH in (request.url or "") and self.lose > 0:
+            self.lose -= 1
+            response.close()
+            raise requests.ConnectionError("connection reset by peer")
+        return response
+
+
+def losing_session(lose: int) -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", LosingResponses(lose))
+    return session
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "drop"])
+def test_fault_before_processing_is_unknown_and_not_repeated(
+    kind: str, control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    # The sandbox's faults fire before its handler: nothing was created.
+    client = make_client(keys=control.new_keys())
+    control.fault(CREATE_ORDER_PATH, kind, count=1)
+    with pytest.raises(errors.OrderOutcomeUnknownError) as caught:
+        client.create_order(btc_to_eth("0.1"))
+    assert control.requests_to(CREATE_ORDER_PATH) == 1  # no second create
+    assert control.requests_to(ORDERS_PATH) == 1  # the order list was consulted
+    assert client.list_orders() == []
+    assert "no matching order" in caught.value.message
+    if kind != "drop":
+        assert caught.value.status == int(kind)
+
+
+def test_lost_answer_of_a_processed_create_returns_the_order(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    client = make_client(keys=control.new_keys(), session=losing_session(lose=1))
+    recovered = client.create_order(btc_to_eth("0.1"))
+    listed = client.list_orders()
+    assert [order.order_id for order in listed] == [recovered.order_id]
+    assert recovered.claimed_deposit_amount == Decimal("0.1")
+    assert control.requests_to(CREATE_ORDER_PATH) == 1
+
+
+def test_recovery_picks_the_matching_order_not_an_earlier_different_one(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    keys = control.new_keys()
+    earlier = make_client(keys=keys).create_order(btc_to_eth("0.25"))
+    client = make_client(keys=keys, session=losing_session(lose=1))
+    recovered = client.create_order(btc_to_eth("0.1"))
+    assert recovered.order_id != earlier.order_id
+    assert recovered.claimed_deposit_amount == Decimal("0.1")
+    assert len(client.list_orders()) == 2
+
+
+def test_timeout_while_the_exchange_is_still_working_is_recovered(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    # The create is answered late (after our read timeout) but it is processed: the client
+    # waits a moment, then finds it in the list instead of creating it again.
+    client = make_client(keys=control.new_keys(), read_timeout=0.25, sleep=time.sleep, order_lookup_delay=0.8)
+    control.fault(CREATE_ORDER_PATH, "latency", count=1, latencyMs=500)
+    recovered = client.create_order(btc_to_eth("0.1"))
+    assert [order.order_id for order in client.list_orders()] == [recovered.order_id]
+    assert control.requests_to(CREATE_ORDER_PATH) == 1
+
+
+def test_same_order_outside_the_lookup_window_is_not_claimed(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    keys = control.new_keys()
+    make_client(keys=keys).create_order(btc_to_eth("0.1"))
+    # A client whose clock says an hour later: the identical earlier order is too old to be ours.
+    later = make_client(keys=keys, utcnow=lambda: datetime.now(UTC) + timedelta(hours=1))
+    control.fault(CREATE_ORDER_PATH, "502", count=1)
+    with pytest.raises(errors.OrderOutcomeUnknownError):
+        later.create_order(btc_to_eth("0.1"))
+
+
+def test_unreadable_order_list_is_still_unknown(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    client = make_client(keys=control.new_keys())
+    control.fault(CREATE_ORDER_PATH, "503", count=1)
+    control.fault(ORDERS_PATH, "503")
+    with pytest.raises(errors.OrderOutcomeUnknownError) as caught:
+        client.create_order(btc_to_eth("0.1"))
+    assert "could not be read" in caught.value.message
+    assert control.requests_to(CREATE_ORDER_PATH) == 1
+
+
+def test_rate_limited_create_is_retried_because_nothing_was_done(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    client = make_client(keys=control.new_keys())
+    control.fault(CREATE_ORDER_PATH, "429", count=1)
+    created = client.create_order(btc_to_eth("0.1"))
+    assert control.requests_to(CREATE_ORDER_PATH) == 2
+    assert [order.order_id for order in client.list_orders()] == [created.order_id]
+
+
+def test_dependency_failure_on_create_is_reported_not_searched(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    client = make_client(keys=control.new_keys())
+    control.fault(CREATE_ORDER_PATH, "424", count=1)
+    with pytest.raises(errors.DependencyFailedError):
+        client.create_order(btc_to_eth("0.1"))
+    assert control.requests_to(ORDERS_PATH) == 0
