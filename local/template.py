@@ -711,6 +711,19 @@ class Template:
             raise TemplateError(f"Globals.Function.Environment lacks {', '.join(sorted(missing))}")
         return {key: self.resolver.text(variables[key]) for key in variables if key in wanted}
 
+    def rule_violations(self) -> list[str]:
+        """AssertDescriptions of the Rules that these parameter values break (as CloudFormation
+        would refuse the stack), e.g. AuthMode NONE outside dev."""
+        violations = []
+        for name, rule in (self.document.get("Rules") or {}).items():
+            applies = rule.get("RuleCondition")
+            if applies is not None and not self.resolver.resolve(applies):
+                continue
+            for assertion in rule.get("Assertions", []):
+                if not self.resolver.resolve(assertion["Assert"]):
+                    violations.append(str(assertion.get("AssertDescription", name)))
+        return violations
+
     def outputs(self) -> dict[str, Any]:
         """Output values resolved locally (API URLs come out with the local API's physical name)."""
         outputs = self.document.get("Outputs") or {}
