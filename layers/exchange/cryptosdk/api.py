@@ -26,7 +26,7 @@ ERROR_RESPONSES: dict[int, str] = {
 }
 
 
-def error_responses(*extra: int, with_body: bool = False) -> dict[int | str, Any]:
+def error_responses(*extra: int, with_body: bool = False) -> dict[int, Any]:
     """OpenAPI `responses` for a route: our ErrorResponse for every error status it can give."""
     from cryptosdk.api_models import ErrorResponse
 

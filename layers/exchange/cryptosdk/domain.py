@@ -200,6 +200,10 @@ class UnauthenticatedError(DomainError):
     code = "unauthenticated"
 
 
+class AccessDeniedError(DomainError):
+    code = "forbidden"
+
+
 class ForbiddenOrderError(DomainError):
     """The caller may not see this order; answered as 404 so ids cannot be probed."""
 

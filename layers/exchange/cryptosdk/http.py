@@ -17,6 +17,7 @@ from typing import Any
 
 from cryptosdk import errors
 from cryptosdk.domain import (
+    AccessDeniedError,
     DomainError,
     FieldError,
     ForbiddenOrderError,
@@ -121,6 +122,8 @@ def _domain_answer(exc: DomainError) -> ErrorAnswer:
         return ErrorAnswer(422, "validation_failed", exc.message, exc.fields)
     if isinstance(exc, UnauthenticatedError):
         return ErrorAnswer(401, "unauthenticated", exc.message)
+    if isinstance(exc, AccessDeniedError):
+        return ErrorAnswer(403, "forbidden", exc.message)
     if isinstance(exc, OrderNotFoundError | ForbiddenOrderError):
         return ErrorAnswer(404, "order_not_found", "No such order.")
     if isinstance(exc, InvalidCursorError):

@@ -1,0 +1,73 @@
+"""POST /addresses/validate and POST /orders: the validation pipeline and idempotent create."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
+from cryptosdk.api_models import AddressValidateBody, AddressVerdictOut, CreateOrderBody, OrderOut
+from cryptosdk.observability import logger, metrics
+
+app = build_resolver()
+
+
+@app.post(
+    "/addresses/validate",
+    summary="Check an address (and memo) for a currency and network",
+    responses={
+        200: {"description": "The verdict", "content": {"application/json": {"model": AddressVerdictOut}}},
+        **error_responses(with_body=True),
+    },
+)
+def validate_address(body: Annotated[AddressValidateBody, Body()]) -> Response[str]:
+    from cryptosdk.validation import validate_address as check
+
+    verdict = check(body.currency, body.network, body.address, body.memo or None)
+    return json_response(200, AddressVerdictOut.from_verdict(verdict).model_dump(mode="json", by_alias=True))
+
+
+@app.post(
+    "/orders",
+    summary="Create an order (idempotent on the Idempotency-Key header)",
+    responses={
+        201: {"description": "Created", "content": {"application/json": {"model": OrderOut}}},
+        202: {
+            "description": "Accepted: the exchange's answer is pending; poll GET /orders/{orderId}",
+            "content": {"application/json": {"model": OrderOut}},
+        },
+        **error_responses(401, 409, with_body=True),
+    },
+)
+def create_order(
+    body: Annotated[CreateOrderBody, Body()],
+    idempotency_key: Annotated[
+        str, Header(min_length=1, max_length=128, description="One key per intended order")
+    ],
+) -> Response[str]:
+    from cryptosdk.orders import create_order as place
+    from cryptosdk.orders import get_order
+
+    subject = token_subject(app)
+    request = body.to_domain(user_id=subject or body.user_id)
+    placement = place(request, idempotency_key, body.model_dump(mode="json", by_alias=True))
+    order = get_order(placement.order_id)
+    metrics.add_metric(
+        name="OrdersPlaced" if placement.created else "OrdersPending", unit=MetricUnit.Count, value=1
+    )
+    status = 201 if placement.created else 202
+    payload = OrderOut.from_order(order).model_dump(mode="json", by_alias=True)
+    return json_response(status, payload, {"Location": f"/orders/{order.id}"})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from cryptosdk.orders import register_lambda_context
+
+    register_lambda_context(context)
+    return resolve(app, event, context)
