@@ -69,7 +69,8 @@ def get_rate(sandbox: SandboxServer, params: dict[str, str]) -> requests.Respons
 
 def test_instrument_list_is_active_instruments_with_documented_fields(sandbox: SandboxServer) -> None:
     items = requests.get(sandbox.url + "/api/v2/instruments/public", timeout=5).json()
-    assert items and all(set(item) == INSTRUMENT_FIELDS for item in items)
+    assert items
+    assert all(set(item) == INSTRUMENT_FIELDS for item in items)
     assert all(item["isActive"] for item in items)
     crypto = {item["currencyTitle"] for item in items if item["instrumentType"] == "crypto"}
     fiat = {item["currencyTitle"] for item in items if item["instrumentType"] == "fiat"}

@@ -124,7 +124,8 @@ def test_create_answers_the_documented_shape(signed: Signed) -> None:
     assert isinstance(order["orderId"], int)
     assert isinstance(order["legacyOrderId"], str)
     assert order["completed"] is False
-    assert order["deposits"] == [] and order["withdrawals"] == []
+    assert order["deposits"] == []
+    assert order["withdrawals"] == []
     assert kinds(order) == ["CREATION_END"]
     deposit = order["depositAddress"]
     assert deposit["instrument"] == deposit_leg("BTC", "BTC")
@@ -259,10 +260,12 @@ def test_command_to_withdrawal_completed_walks_every_step(signed: Signed) -> Non
     assert state["completed"] is True
     (deposit,) = state["deposits"]
     assert deposit["confirmations"] == 2  # minConfirmationsToTrade of BTC
-    assert deposit["isPending"] is False and deposit["txId"]
+    assert deposit["isPending"] is False
+    assert deposit["txId"]
     (withdrawal,) = state["withdrawals"]
     assert withdrawal["amount"] == order["amountToGet"]
-    assert withdrawal["txId"] and withdrawal["networkFee"]
+    assert withdrawal["txId"]
+    assert withdrawal["networkFee"]
 
 
 def test_command_to_an_intermediate_step_stops_there(signed: Signed) -> None:
