@@ -13,7 +13,7 @@ import binascii
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "SUPPORTED_NETWORKS",
@@ -40,7 +40,8 @@ _B58_RIPPLE = "rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz"
 _BECH32_CHARS = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BASE32_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _HEX_CHARS = "0123456789abcdefABCDEF"
-_BECH32_SHAPE = re.compile(r"^([a-z][a-z0-9_]{0,30})1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{6,}$")
+# Patterns are compiled on first use (re caches them), not at import.
+_BECH32_SHAPE = r"([a-z][a-z0-9_]{0,30})1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{6,}"
 # Errors bip-utils (and cbor2, binascii under it) raise on malformed input.
 _DECODE_ERRORS = (ValueError, TypeError, IndexError, KeyError)
 
@@ -62,6 +63,10 @@ def _require_chars(address: str, alphabet: str, encoding: str) -> None:
             raise _Refused(f"it contains {char!r}, which never appears in {encoding}")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _expect_length(data: bytes, expected: int, what: str) -> None:
     if len(data) != expected:
         raise _Refused(
@@ -71,7 +76,7 @@ def _expect_length(data: bytes, expected: int, what: str) -> None:
 
 def _bech32_hrp(address: str) -> str | None:
     """The human-readable part when the string has the shape of Bech32, else None."""
-    match = _BECH32_SHAPE.match(address.lower())
+    match = re.fullmatch(_BECH32_SHAPE, address.lower())
     if match is None or (address != address.lower() and address != address.upper()):
         return None
     return match.group(1)
@@ -106,8 +111,7 @@ def _base58check(address: str, *, ripple: bool = False) -> bytes:
         raise _Refused("it is too short to be a Base58Check address") from exc
 
 
-@dataclass(frozen=True, slots=True)
-class _Utxo:
+class _Utxo(NamedTuple):
     """A Bitcoin-like network: Base58Check version bytes and, optionally, a segwit HRP."""
 
     title: str
@@ -141,6 +145,7 @@ def _check_segwit(conf: _Utxo, address: str) -> None:
     bip = _bip()
     _refuse_mixed_case(address)
     hrp = conf.segwit_hrp
+    _require_chars(address.lower().rpartition("1")[2], _BECH32_CHARS, "Bech32 (1, b, i and o are never used)")
     try:
         version, program = bip.SegwitBech32Decoder.Decode(hrp, address)
     except bip.Bech32ChecksumError as exc:
@@ -379,15 +384,15 @@ def _check_atom(address: str) -> None:
     _library_says(lambda: bip.AtomAddrDecoder.DecodeAddr(address, hrp="cosmos"), _CHECKSUM)
 
 
-_EOS_NAME = re.compile(r"^[a-z1-5.]{1,12}$")
+_EOS_NAME = r"[a-z1-5.]{1,12}"
 
 
 def _check_eos(address: str) -> None:
     if address.startswith(("EOS", "PUB_")):
         raise _Refused("it is a public key; EOS transfers go to an account name such as 'eosio.token'")
     if len(address) > 12:
-        raise _Refused(f"it is {len(address)} characters long; account names have at most 12")
-    if not _EOS_NAME.match(address):
+        raise _Refused(f"it is {_count(len(address), 'character')} long; account names have at most 12")
+    if not re.fullmatch(_EOS_NAME, address):
         raise _Refused("account names use only lower-case a-z, digits 1-5 and '.'")
     if address.endswith("."):
         raise _Refused("account names cannot end with '.'")
@@ -466,7 +471,7 @@ def _check_algo(address: str) -> None:
         raise _Refused("Algorand addresses are upper case")
     _require_chars(address, _BASE32_CHARS, "an Algorand address")
     if len(address) != 58:
-        raise _Refused(f"it is {len(address)} characters long; Algorand addresses have 58")
+        raise _Refused(f"it is {_count(len(address), 'character')} long; Algorand addresses have 58")
     bip = _bip()
     raw = bytes(_library_says(lambda: bip.Base32Decoder.Decode(address), "it is not valid Base32"))
     account, checksum = raw[:32], raw[32:]
@@ -476,12 +481,12 @@ def _check_algo(address: str) -> None:
         raise _Refused(_CHECKSUM)
 
 
-_NEAR_NAME = re.compile(r"^(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+$")
-_NEAR_IMPLICIT = re.compile(r"^[0-9a-fA-F]{64}$")
+_NEAR_NAME = r"(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+"
+_NEAR_IMPLICIT = r"[0-9a-fA-F]{64}"
 
 
 def _check_near(address: str) -> None:
-    if _NEAR_IMPLICIT.match(address):
+    if re.fullmatch(_NEAR_IMPLICIT, address):
         if address != address.lower():
             raise _Refused("implicit account IDs are lower-case hexadecimal")
         _library_says(
@@ -492,8 +497,8 @@ def _check_near(address: str) -> None:
     if address != address.lower():
         raise _Refused("NEAR account IDs are lower case")
     if not 2 <= len(address) <= 64:
-        raise _Refused(f"it is {len(address)} characters long; account IDs have 2 to 64")
-    if not _NEAR_NAME.match(address):
+        raise _Refused(f"it is {_count(len(address), 'character')} long; account IDs have 2 to 64")
+    if not re.fullmatch(_NEAR_NAME, address):
         raise _Refused(
             "account IDs use a-z, 0-9 and the separators '-', '_' and '.', "
             "never two in a row or at either end"
@@ -529,7 +534,7 @@ def _check_xmr(address: str) -> None:
     _require_chars(address, _B58_BITCOIN, "Base58 (0, O, I and l are never used)")
     if len(address) not in (95, 106):
         raise _Refused(
-            f"it is {len(address)} characters long; Monero addresses have 95 (106 when integrated)"
+            f"it is {_count(len(address), 'character')} long; Monero addresses have 95 (106 when integrated)"
         )
     bip = _bip()
     raw = bytes(_library_says(lambda: bip.Base58XmrDecoder.Decode(address), "it is not valid Monero Base58"))
@@ -555,8 +560,7 @@ def _check_xmr(address: str) -> None:
 # ---------------------------------------------------------------- memo rules
 
 
-@dataclass(frozen=True, slots=True)
-class _MemoRule:
+class _MemoRule(NamedTuple):
     phrase: str  # "an XRP destination tag": used in sentences
     check: Callable[[str], str | None]  # returns what is wrong, or None
 
@@ -592,8 +596,7 @@ def _max_chars(limit: int) -> Callable[[str], str | None]:
 # ---------------------------------------------------------------- the network table
 
 
-@dataclass(frozen=True, slots=True)
-class _Network:
+class _Network(NamedTuple):
     check: Callable[[str], None]
     max_length: int
     memo: _MemoRule | None = None
@@ -665,7 +668,8 @@ def check_address(network: str, address: str) -> AddressCheck:
         return AddressCheck(False, f"a {network} destination address is required")
     problem = _text_problem(address)
     if problem is None and len(address) > spec.max_length:
-        problem = f"it is {len(address)} characters long; {network} addresses have at most {spec.max_length}"
+        size = _count(len(address), "character")
+        problem = f"it is {size} long; {network} addresses have at most {spec.max_length}"
     if problem is None:
         try:
             spec.check(address)
