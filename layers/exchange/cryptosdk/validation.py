@@ -38,10 +38,24 @@ def _client(client: ExchangeClient | None) -> ExchangeClient:
     return get_client()
 
 
-def _leg_instrument(
-    catalogue: Catalogue, leg: Leg, field: str, problems: list[FieldError]
-) -> Instrument | None:
+def _lookup(catalogue: Catalogue, leg: Leg, client: ExchangeClient | None) -> Instrument | None:
+    """The catalogue lists only active instruments; for anything else ask the exchange, so an
+    inactive instrument gets its own reason (this costs a call only for a refused request)."""
     instrument = catalogue.find(leg.currency, leg.network)
+    if instrument is not None:
+        return instrument
+    try:
+        return _client(client).get_instrument(leg.currency.strip().upper(), leg.network.strip().upper())
+    except errors.NotFoundError:
+        return None
+    except errors.InvalidRequestError:
+        return None
+
+
+def _leg_instrument(
+    catalogue: Catalogue, leg: Leg, field: str, problems: list[FieldError], client: ExchangeClient | None
+) -> Instrument | None:
+    instrument = _lookup(catalogue, leg, client)
     name = f"{leg.currency} on {leg.network}"
     if instrument is None:
         problems.append(FieldError(field=field, reason=f"{name} is not an instrument the exchange offers."))
@@ -156,8 +170,8 @@ def validate_order(
     if not user_id:
         problems.append(FieldError(field="userId", reason="A user id is required."))
     catalogue = catalogue or get_catalogue(client)
-    frm = _leg_instrument(catalogue, request.from_leg, "from", problems)
-    to = _leg_instrument(catalogue, request.to_leg, "to", problems)
+    frm = _leg_instrument(catalogue, request.from_leg, "from", problems, client)
+    to = _leg_instrument(catalogue, request.to_leg, "to", problems, client)
     amount_problem = check_amount(request.amount, frm)
     if amount_problem:
         problems.append(amount_problem)
@@ -190,8 +204,8 @@ def validate_address(
 ) -> AddressVerdict:
     """`POST /addresses/validate`: the same steps as for an order's destination."""
     catalogue = catalogue or get_catalogue(client)
-    instrument = catalogue.find(currency, network)
-    if instrument is None:
+    instrument = _lookup(catalogue, Leg(currency=currency, network=network), client)
+    if instrument is None or not instrument.is_active:
         reason = f"{currency} on {network} is not an instrument the exchange offers."
         return AddressVerdict(valid=False, memo_required=False, reason=reason)
     party = Party(address=address, memo=memo)

@@ -1,0 +1,203 @@
+"""Run the HTTP handlers in process: payload 2.0 events in, moto for AWS, the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[3]
+FUNCTIONS = ("instruments", "create_order", "orders")
+
+BTC_ADDRESS = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+ETH_ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+XRP_ADDRESS = "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh"
+
+
+def load_handler(function: str) -> ModuleType:
+    """functions/<name>/app.py under a unique module name (every function's module is `app`)."""
+    name = f"handler_{function}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class FakeContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    remaining_ms: int = 30_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+    def field_reasons(self) -> dict[str, str]:
+        return {f["field"]: f["reason"] for f in self.json["error"].get("fields") or []}
+
+
+ROUTE_FUNCTION = {
+    ("GET", "/instruments"): "instruments",
+    ("GET", "/rates"): "instruments",
+    ("POST", "/addresses/validate"): "create_order",
+    ("POST", "/orders"): "create_order",
+    ("GET", "/orders"): "orders",
+}
+
+
+def function_for(method: str, path: str) -> str:
+    if (method, path) in ROUTE_FUNCTION:
+        return ROUTE_FUNCTION[(method, path)]
+    return "orders"
+
+
+def make_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    raw_body: bytes | str | None = None,
+    base64_body: bool = False,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    all_headers = {"accept": "application/json", "host": "api.test"}
+    if body is not None or raw_body is not None:
+        all_headers["content-type"] = "application/json"
+    all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
+    text: str | None = None
+    if body is not None:
+        text = json.dumps(body)
+    elif isinstance(raw_body, bytes):
+        text = base64.b64encode(raw_body).decode() if base64_body else raw_body.decode("latin-1")
+    elif raw_body is not None:
+        text = raw_body
+    route_path = "/orders/{orderId}" if path.startswith("/orders/") else path
+    request_context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "api",
+        "domainName": "api.test",
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "t"},
+        "requestId": f"req-{uuid.uuid4().hex[:12]}",
+        "routeKey": f"{method} {route_path}",
+        "stage": "$default",
+        "time": "01/Mar/2026:12:00:00 +0000",
+        "timeEpoch": 1772366400000,
+    }
+    if claims is not None:
+        request_context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": f"{method} {route_path}",
+        "rawPath": path,
+        "rawQueryString": urlencode(query or {}),
+        "headers": all_headers,
+        "requestContext": request_context,
+        "isBase64Encoded": base64_body,
+    }
+    if query:
+        event["queryStringParameters"] = dict(query)
+    if path.startswith("/orders/"):
+        event["pathParameters"] = {"orderId": path.split("/")[2]}
+    if text is not None:
+        event["body"] = text
+    return event
+
+
+Call = Callable[..., Answer]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_layer_caches() -> Iterator[None]:
+    from cryptosdk import instruments, orders, storage
+
+    def clear() -> None:
+        storage.reset_store()
+        instruments.reset_cache()
+        orders.reset_idempotency()
+
+    clear()
+    yield
+    clear()
+
+
+@pytest.fixture
+def api(app_env: Any, monkeypatch: pytest.MonkeyPatch) -> Call:
+    """Call a route as API Gateway would: `api("POST", "/orders", body=..., headers=...)`."""
+    monkeypatch.setenv("AUTH_MODE", "IAM")
+
+    def call(method: str, path: str, **kwargs: Any) -> Answer:
+        handler = load_handler(function_for(method, path))
+        result = handler.lambda_handler(make_event(method, path, **kwargs), FakeContext())
+        headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        return Answer(result["statusCode"], headers, result.get("body") or "")
+
+    return call
+
+
+@pytest.fixture
+def jwt_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptosdk.config import get_settings
+
+    monkeypatch.setenv("AUTH_MODE", "JWT")
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def faults(sandbox: Any) -> Callable[..., None]:
+    def add(**spec: Any) -> None:
+        response = requests.post(f"{sandbox.url}/_sandbox/faults", json=spec, timeout=5)
+        response.raise_for_status()
+
+    return add
+
+
+def order_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "from": {"currency": "BTC", "network": "BTC"},
+        "to": {"currency": "ETH", "network": "ERC20"},
+        "amount": "0.05",
+        "rateMode": "FLOATING",
+        "destination": {"address": ETH_ADDRESS},
+        "refund": {"address": BTC_ADDRESS},
+        "userId": "user-1",
+        "sessionId": "session-1",
+        "externalRef": "cart-1",
+    }
+    body.update(overrides)
+    return body
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
