@@ -77,13 +77,16 @@ def create_tables(dynamodb: Any, template: Template) -> list[str]:
     names = []
     for table in template.tables():
         try:
-            dynamodb.create_table(**table.create_kwargs)
+            status = dynamodb.create_table(**table.create_kwargs)["TableDescription"]["TableStatus"]
         except ClientError as exc:
             if _error_code(exc) != "ResourceInUseException":
                 raise
-        dynamodb.get_waiter("table_exists").wait(
-            TableName=table.name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200}
-        )
+            status = "EXISTING"
+        # moto and DynamoDB Local answer ACTIVE at once; only a slower server needs the waiter.
+        if status != "ACTIVE":
+            dynamodb.get_waiter("table_exists").wait(
+                TableName=table.name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
         if table.ttl_attribute:
             _enable_ttl(dynamodb, table.name, table.ttl_attribute)
         names.append(table.name)
