@@ -129,9 +129,11 @@ class LocalStack:
             self._notice("DynamoDB Local disabled (--no-dynamodb-local); moto's DynamoDB stands in")
         self.moto = MotoServer(ports["moto"]).start()
         self.sandbox = self._start_sandbox(ports["sandbox"])
-        dynamodb_endpoint, engine = self._dynamodb_endpoint(dynamodb_waiter)
         template = self._template()
-        bus_tap_url = self._provision(template, dynamodb_endpoint)
+        # Everything that does not need DynamoDB happens while the JVM is still starting.
+        bus_tap_url = self._provision_moto(template)
+        dynamodb_endpoint, engine = self._dynamodb_endpoint(dynamodb_waiter)
+        self._provision_tables(template, dynamodb_endpoint)
         self.pool = FunctionPool(
             self._function_specs(template),
             lambda spec: self._function_environment(spec, template, dynamodb_endpoint),
@@ -245,16 +247,30 @@ class LocalStack:
             }
         )
 
-    def _provision(self, template: Any, dynamodb_endpoint: str) -> str:
-        from local.provision import make_clients, provision, stack_names
+    def _provision_moto(self, template: Any) -> str:
+        """The secret (holding the sandbox's key pair), the bus and the local bus tap, in moto."""
+        from local.provision import create_event_buses, create_secrets, stack_names
 
         assert self.moto is not None
-        dynamodb, secretsmanager, events = make_clients(
-            aws_endpoint_url=self.moto.endpoint, dynamodb_endpoint_url=dynamodb_endpoint, region=REGION
-        )
+        session = _local_session()
+        names = stack_names(template)
         keys = {"publicKey": self.sandbox.public_key, "secretKey": self.sandbox.secret_key}
-        provision(dynamodb, secretsmanager, events, stack_names(template), exchange_keys=keys)
-        return add_bus_tap(self.moto.endpoint, template.physical_name("EventBus"))
+        secretsmanager = session.client("secretsmanager", endpoint_url=self.moto.endpoint)
+        create_secrets(secretsmanager, template, {names.exchange_secret_id: keys})
+        events = session.client("events", endpoint_url=self.moto.endpoint)
+        create_event_buses(events, template)
+        # The stack reads a constant or two from the layer the functions use.
+        for layer in template.layers():
+            if str(layer.content_dir) not in sys.path:
+                sys.path.append(str(layer.content_dir))
+        sqs = session.client("sqs", endpoint_url=self.moto.endpoint)
+        return add_bus_tap(events, sqs, names.event_bus_name)
+
+    @staticmethod
+    def _provision_tables(template: Any, dynamodb_endpoint: str) -> None:
+        from local.provision import create_tables
+
+        create_tables(_local_session().client("dynamodb", endpoint_url=dynamodb_endpoint), template)
 
     @staticmethod
     def _function_specs(template: Any) -> dict[str, FunctionSpec]:
@@ -364,25 +380,26 @@ def function_environment(spec: FunctionSpec, moto_endpoint: str, dynamodb_endpoi
     return env
 
 
-def add_bus_tap(moto_endpoint: str, bus_name: str) -> str:
-    """A local-only rule copying our events from the bus to an SQS queue (moto delivers it)."""
+def _local_session() -> Any:
     import boto3
 
-    from cryptosdk.events import SOURCE
-
-    session = boto3.session.Session(
+    return boto3.session.Session(
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto's fake key
         region_name=REGION,
     )
-    sqs = session.client("sqs", endpoint_url=moto_endpoint)
-    events = session.client("events", endpoint_url=moto_endpoint)
+
+
+def add_bus_tap(events: Any, sqs: Any, bus_name: str) -> str:
+    """A local-only rule copying our events from the bus to an SQS queue (moto delivers it)."""
+    from cryptosdk.events import SOURCE
+
     queue_url: str = sqs.create_queue(QueueName=BUS_TAP_QUEUE)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
     events.put_rule(Name=BUS_TAP_RULE, EventBusName=bus_name, EventPattern=json.dumps({"source": [SOURCE]}))
-    events.put_targets(Rule=BUS_TAP_RULE, EventBusName=bus_name, Targets=[{"Id": "tap", "Arn": queue_arn}])
+    events.put_targets(
+        Rule=BUS_TAP_RULE, EventBusName=bus_name, Targets=[{"Id": "tap", "Arn": attributes["QueueArn"]}]
+    )
     return queue_url
 
 
