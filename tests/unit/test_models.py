@@ -318,3 +318,49 @@ class TestLists:
     def test_a_non_list_is_refused(self) -> None:
         with pytest.raises(ValidationError):
             OrderList.model_validate({"message": "nope"})
+
+
+class TestClaimedPublicRate:
+    quote = Rate.model_validate(
+        {
+            "amountToGet": "2.5",
+            "price": "25",
+            "finalNetworkFeeAmount": "0.001",
+            "platformFee_Absolute": "0",
+            "rateMode": "FIXED",
+            "fixedRate_maxTimeMinutes": 10,
+            "updatedAt": "2026-11-27T07:00:00Z",
+        }
+    )
+
+    def test_rate_becomes_the_claimed_rate_object(self) -> None:
+        claimed = self.quote.claimed_public_rate()
+        assert claimed["claimedAmountToReceive"] == "2.5"
+        assert claimed["price"] == "25"
+        assert claimed["fixedRate_maxTimeMinutes"] == 10
+        assert "fixedRate_maxAmount" not in claimed
+
+    def test_create_order_accepts_a_rate_or_the_object(self) -> None:
+        base = {
+            "instrument_from": BTC,
+            "instrument_to": XRP,
+            "destination_address": "r1",
+            "claimed_deposit_amount": 1,
+        }
+        from_rate = CreateOrderRequest.model_validate({**base, "claimed_public_rate": self.quote})
+        from_dict = CreateOrderRequest.model_validate(
+            {**base, "claimed_public_rate": self.quote.claimed_public_rate()}
+        )
+        assert from_rate == from_dict
+        assert from_rate.to_wire()["claimedPublicRate"]["claimedAmountToReceive"] == "2.5"
+
+    def test_a_bare_number_is_not_a_claimed_rate(self) -> None:
+        # A price alone cannot be honoured; refusing it beats silently creating a floating order.
+        with pytest.raises(ValidationError):
+            CreateOrderRequest(
+                instrument_from=BTC,
+                instrument_to=XRP,
+                destination_address="r1",
+                claimed_deposit_amount=1,
+                claimed_public_rate=Decimal("25"),
+            )

@@ -182,6 +182,24 @@ class Rate(WireModel):
         default=None, alias="fixedRate_maxRateVolatilityPercent"
     )
 
+    def claimed_public_rate(self) -> dict[str, Any]:
+        """The quote as create-order's `claimedPublicRate` (the provider SDK's shape): a FIXED
+        order is honoured at `claimedAmountToReceive` while the rate stays within its allowance."""
+        wire = self.to_wire()
+        claimed: dict[str, Any] = {"claimedAmountToReceive": wire.get("amountToGet")}
+        for name in (
+            "price",
+            "finalNetworkFeeAmount",
+            "platformFee_Absolute",
+            "updatedAt",
+            "fixedRate_maxAmount",
+            "fixedRate_maxTimeMinutes",
+            "fixedRate_maxRateVolatilityPercent",
+        ):
+            if name in wire:
+                claimed[name] = wire[name]
+        return {key: value for key, value in claimed.items() if value is not None}
+
 
 class Pair(WireModel):
     instrument_from: InstrumentRef
@@ -200,8 +218,14 @@ class CreateOrderRequest(WireModel):
     rate_mode: RateMode = "FLOATING"
     markup: Amount | None = None
     # The quote being honoured (fixed rate): the exchange's own rate object, passed back as given.
+    # A `Rate` is accepted and turned into that object.
     claimed_public_rate: dict[str, Any] | None = None
     claimed_network_fee: Amount | None = None
+
+    @field_validator("claimed_public_rate", mode="before")
+    @classmethod
+    def _rate_object(cls, value: Any) -> Any:
+        return value.claimed_public_rate() if isinstance(value, Rate) else value
 
 
 class DepositAddress(WireModel):

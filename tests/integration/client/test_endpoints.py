@@ -145,3 +145,15 @@ def test_order_follows_the_lifecycle(
     assert done.deposits[0].amount == Decimal("0.1")
     assert done.withdrawals[0].tx_id
     assert isinstance(done.withdrawals[0].amount, Decimal)
+
+
+def test_fixed_rate_order_honours_the_claimed_quote(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    client = make_client(keys=control.new_keys())
+    quote = client.get_rate(rate(BTC, ETH, "0.1", mode="FIXED"))
+    order = client.create_order(btc_to_eth("0.1", rate_mode="FIXED", claimed_public_rate=quote))
+    assert order.rate_mode == "FIXED"
+    assert order.amount_to_get == quote.amount_to_get
+    assert order.claimed_public_rate is not None
+    assert Decimal(order.claimed_public_rate["claimedAmountToReceive"]) == quote.amount_to_get
