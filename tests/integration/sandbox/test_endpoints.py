@@ -208,15 +208,11 @@ def test_pairs_page_with_offset_and_limit_and_some_inactive(sandbox: SandboxServ
     assert first[5:] == second[:5]
     assert set(first[0]) == {"instrumentFrom", "instrumentTo", "isActive"}
     assert set(first[0]["instrumentFrom"]) == {"currencyTitle", "networkTitle", "precisionDecimals"}
-    everything: list[dict[str, object]] = []
-    offset = 0
-    while page := requests.get(
-        f"{sandbox.url}/api/v2/pairs/public?offset={offset}&limit=1000", timeout=5
-    ).json():
-        everything.extend(page)
-        offset += len(page)
-    assert any(not pair["isActive"] for pair in everything)
-    assert sum(bool(pair["isActive"]) for pair in everything) > len(everything) / 2
+    # The first page holds BTC to every other instrument, inactive ones included.
+    page = requests.get(f"{sandbox.url}/api/v2/pairs/public?offset=0&limit=1000", timeout=5).json()
+    assert len(page) == 1000
+    assert any(not pair["isActive"] for pair in page)
+    assert sum(bool(pair["isActive"]) for pair in page) > len(page) / 2
 
 
 def test_pairs_reject_a_bad_limit(sandbox: SandboxServer) -> None:
