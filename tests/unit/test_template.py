@@ -4,6 +4,8 @@ privilege, auth modes, and the reader (local.template) that every local tool bui
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -436,6 +438,90 @@ def test_stage_throttling_comes_from_parameters() -> None:
     api = _http_api(load_template(parameters={"ThrottleRateLimit": "7", "ThrottleBurstLimit": "9"}))
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == "7"
     assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] == "9"
+
+
+# What CloudFormation runs: AWS::LanguageExtensions (resolving Fn::If on parameters), then the SAM
+# transform. Run in the tools venv (aws-sam-cli), printing each route's security per AuthMode.
+_TRANSFORM_SCRIPT = r"""
+import json, sys
+from samcli.lib.cfn_language_extensions.api import process_template
+from samcli.lib.cfn_language_extensions.models import PseudoParameterValues
+from samcli.yamlhelper import yaml_parse
+from samtranslator.translator.transform import transform
+
+class NoManagedPolicies:
+    def load(self):
+        return {}
+
+template_text, cases = sys.argv[1], json.loads(sys.argv[2])
+pseudo = PseudoParameterValues(region="us-east-1", account_id="123456789012")
+answer = {}
+for mode, params in cases.items():
+    expanded = process_template(yaml_parse(template_text), parameter_values=params, pseudo_parameters=pseudo)
+    expanded["Transform"] = "AWS::Serverless-2016-10-31"
+    for resource in expanded["Resources"].values():
+        for key in ("CodeUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = "s3://bucket/key.zip"
+    output = transform(expanded, params, NoManagedPolicies())
+    (api,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    body = api["Properties"]["Body"]
+    answer[mode] = {
+        "security": {
+            f"{method.upper()} {path}": operation.get("security")
+            for path, operations in body["paths"].items()
+            for method, operation in operations.items()
+        },
+        "schemes": body.get("components", {}).get("securitySchemes", {}),
+        "cors": body.get("x-amazon-apigateway-cors"),
+    }
+print(json.dumps(answer))
+"""
+
+TOOLS_PYTHON = REPO_ROOT / ".venv-tools" / "bin" / "python"
+
+
+@pytest.mark.skipif(not TOOLS_PYTHON.exists(), reason="needs .venv-tools (make install) for aws-sam-cli")
+def test_sam_transform_applies_the_auth_mode_to_every_route() -> None:
+    url = {"ExchangeApiUrl": "https://exchange.example.com"}
+    cases = {
+        "IAM": {**url, "AuthMode": "IAM"},
+        "JWT": {
+            **url,
+            "AuthMode": "JWT",
+            "JwtIssuer": "https://id.example.com",
+            "JwtAudience": "web",
+            "CorsAllowOrigins": "https://app.example.com",
+        },
+        "NONE": {**url, "AuthMode": "NONE"},
+    }
+    completed = subprocess.run(
+        [
+            str(TOOLS_PYTHON),
+            "-c",
+            _TRANSFORM_SCRIPT,
+            (REPO_ROOT / "template.yaml").read_text(),
+            json.dumps(cases),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"},
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout)
+    for mode in cases:
+        assert set(result[mode]["security"]) == set(EXPECTED_ROUTES), mode
+    assert set(map(json.dumps, result["IAM"]["security"].values())) == {json.dumps([{"AWS_IAM": []}])}
+    assert result["IAM"]["schemes"]["AWS_IAM"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+    assert set(map(json.dumps, result["JWT"]["security"].values())) == {json.dumps([{"JwtAuthorizer": []}])}
+    jwt = result["JWT"]["schemes"]["JwtAuthorizer"]["x-amazon-apigateway-authorizer"]
+    assert jwt["jwtConfiguration"] == {"issuer": "https://id.example.com", "audience": ["web"]}
+    assert result["JWT"]["cors"]["allowOrigins"] == ["https://app.example.com"]
+    assert all(security is None for security in result["NONE"]["security"].values())
+    assert result["NONE"]["schemes"] == {}
+    assert result["IAM"]["cors"] is None
 
 
 # -- samconfig.toml ----------------------------------------------------------------------------
