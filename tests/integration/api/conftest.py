@@ -174,7 +174,7 @@ def api(app_env: Any, monkeypatch: pytest.MonkeyPatch) -> Call:
 
 
 @pytest.fixture
-def jwt_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def jwt_mode(api: Call, monkeypatch: pytest.MonkeyPatch) -> None:
     from cryptosdk.config import get_settings
 
     monkeypatch.setenv("AUTH_MODE", "JWT")

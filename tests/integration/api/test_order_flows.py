@@ -1,0 +1,191 @@
+"""Idempotency, crash recovery, JWT isolation and secrecy, through the real handlers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.integration.api.conftest import Call, new_key, order_body
+
+
+def orders_in_table(aws: Any) -> list[dict[str, Any]]:
+    return [i for i in aws.table().scan()["Items"] if i["id"].startswith("ord_")]
+
+
+# -- idempotency ------------------------------------------------------------------------------
+
+
+def test_same_key_same_body_returns_the_same_order(api: Call, aws: Any) -> None:
+    key = new_key()
+    first = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+    again = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+    assert first.status == 201
+    assert again.status == 201
+    assert again.json["id"] == first.json["id"]
+    assert again.json["exchangeOrderId"] == first.json["exchangeOrderId"]
+    assert len(orders_in_table(aws)) == 1
+
+
+def test_same_key_different_body_is_refused(api: Call, aws: Any) -> None:
+    key = new_key()
+    assert api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key}).status == 201
+    other = api("POST", "/orders", body=order_body(amount="0.06"), headers={"Idempotency-Key": key})
+    assert other.status == 422
+    assert other.json["error"]["code"] == "idempotency_key_reused"
+    assert len(orders_in_table(aws)) == 1
+
+
+def test_keys_are_scoped_per_user(api: Call, aws: Any) -> None:
+    key = new_key()
+    a = api("POST", "/orders", body=order_body(userId="alice"), headers={"Idempotency-Key": key})
+    b = api("POST", "/orders", body=order_body(userId="bob"), headers={"Idempotency-Key": key})
+    assert (a.status, b.status) == (201, 201)
+    assert a.json["id"] != b.json["id"]
+
+
+def test_a_refused_request_does_not_burn_its_key(api: Call) -> None:
+    key = new_key()
+    bad = api("POST", "/orders", body=order_body(amount="0.00001"), headers={"Idempotency-Key": key})
+    assert bad.status == 422
+    fixed = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+    assert fixed.status == 201
+
+
+def test_concurrent_duplicate_gets_409(api: Call, aws: Any, faults: Any) -> None:
+    # The first request sits in the upstream create for a while; the duplicate arrives meanwhile.
+    faults(endpoint="/api/v2/orders/public/create", kind="latency", latencyMs=1500, count=1)
+    key = new_key()
+    answers: dict[str, Any] = {}
+
+    def send(name: str) -> None:
+        answers[name] = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+
+    first = threading.Thread(target=send, args=("first",))
+    first.start()
+    time.sleep(0.7)
+    send("second")
+    first.join()
+    assert answers["first"].status == 201
+    assert answers["second"].status == 409
+    assert answers["second"].json["error"]["code"] == "request_in_progress"
+    assert "Retry-After" in answers["second"].headers
+    assert len(orders_in_table(aws)) == 1
+
+
+# -- crash recovery ---------------------------------------------------------------------------
+
+
+def fail_order_updates(table_name: str) -> None:
+    """Make DynamoDB refuse UpdateItem on the orders table for clients built from now on."""
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName") == table_name:
+            raise ClientError(
+                {"Error": {"Code": "InternalServerError", "Message": "simulated outage"}}, "UpdateItem"
+            )
+
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    boto3.DEFAULT_SESSION.events.register("provide-client-params.dynamodb.UpdateItem", refuse)
+
+
+def test_crash_between_create_and_store_leaves_a_reconcilable_intent(api: Call, aws: Any) -> None:
+    # A unique amount so the search cannot confuse this order with an earlier test's.
+    from cryptosdk.client import find_matching_order, get_client
+    from cryptosdk.orders import upstream_request
+    from cryptosdk.storage import item_to_order
+
+    fail_order_updates(aws.orders_table)
+    key = new_key()
+    try:
+        answer = api("POST", "/orders", body=order_body(amount="0.0421"), headers={"Idempotency-Key": key})
+        assert answer.status == 202, answer.text
+        assert answer.json["status"] == "pending_create"
+        assert answer.json["exchangeOrderId"] is None
+        # A retry with the same key must not create a second upstream order.
+        again = api("POST", "/orders", body=order_body(amount="0.0421"), headers={"Idempotency-Key": key})
+        assert again.status == 202
+        assert again.json["id"] == answer.json["id"]
+    finally:
+        boto3.setup_default_session()
+
+    [item] = orders_in_table(aws)
+    assert item["status"] == "pending_create"
+    assert item["pollShard"]
+    assert item["nextPollAt"]
+    intent = item_to_order(item)
+    upstream = get_client().list_orders(limit=20)
+    since = intent.created_at - timedelta(seconds=1)
+    match = find_matching_order(upstream, upstream_request(intent), since=since)
+    assert match is not None
+    assert match.destination_address == intent.destination.address
+
+
+def test_unknown_create_outcome_answers_202_and_keeps_the_intent(api: Call, aws: Any, faults: Any) -> None:
+    # The create is lost on the wire and the order list cannot be read to find out what happened.
+    faults(endpoint="/api/v2/orders/public/create", kind="drop", count=1)
+    faults(endpoint="/api/v2/orders", kind="503")
+    answer = api("POST", "/orders", body=order_body(amount="0.0512"), headers={"Idempotency-Key": new_key()})
+    assert answer.status == 202, answer.text
+    [item] = orders_in_table(aws)
+    assert item["status"] == "pending_create"
+    assert item["id"] == answer.json["id"]
+    assert "nextPollAt" in item
+
+
+# -- JWT mode ---------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("jwt_mode")
+def test_jwt_users_see_only_their_own_orders(api: Call) -> None:
+    alice = {"sub": "alice"}
+    bob = {"sub": "bob"}
+    # The body's userId is ignored: the token names the user.
+    created = api(
+        "POST", "/orders", body=order_body(userId="bob"), headers={"Idempotency-Key": new_key()}, claims=alice
+    )
+    assert created.status == 201, created.text
+    assert created.json["userId"] == "alice"
+    order_id = created.json["id"]
+
+    assert api("GET", f"/orders/{order_id}", claims=alice).status == 200
+    assert api("GET", f"/orders/{order_id}", claims=bob).status == 404
+    assert api("GET", "/orders", query={"userId": "alice"}, claims=bob).status == 403
+    assert api("GET", "/orders", claims=bob).json["orders"] == []
+    assert [o["id"] for o in api("GET", "/orders", claims=alice).json["orders"]] == [order_id]
+
+
+@pytest.mark.usefixtures("jwt_mode")
+def test_jwt_without_subject_is_401(api: Call) -> None:
+    answer = api("GET", "/orders", claims={"aud": "x"})
+    assert answer.status == 401
+    assert answer.json["error"]["code"] == "unauthenticated"
+
+
+# -- secrecy ----------------------------------------------------------------------------------
+
+
+def test_no_response_or_log_contains_the_secret_or_a_signature(
+    api: Call, sandbox: Any, faults: Any, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    answers = [
+        api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": new_key()}),
+        api("POST", "/addresses/validate", body={"currency": "ETH", "network": "ERC20", "address": "0x12"}),
+    ]
+    faults(endpoint="/api/v2/orders/public/create", kind="424")
+    answers.append(
+        api("POST", "/orders", body=order_body(amount="0.07"), headers={"Idempotency-Key": new_key()})
+    )
+    out = capsys.readouterr()
+    everything = "\n".join([out.out, out.err, caplog.text, *(a.text + str(a.headers) for a in answers)])
+    secret = sandbox.keys["secretKey"]
+    assert secret
+    assert secret not in everything
+    assert "x-api-signature" not in everything.lower()
+    assert "Traceback" not in "".join(a.text for a in answers)
