@@ -1,0 +1,36 @@
+"""StatusPollerFunction: on the EventBridge schedule, bring every due order in step with the exchange.
+
+The scheduled event's `detail` is empty; a fan-out producer may name the shards this invocation
+owns (`{"shards": ["0", "1"]}`). The work is `cryptosdk.poller.poll_due_orders`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from cryptosdk.observability import logger, metrics
+
+
+class PollDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    shards: list[str] | None = Field(default=None, max_length=64)
+
+
+class PollEvent(EventBridgeModel):
+    detail: PollDetail
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@event_parser(model=PollEvent)
+def lambda_handler(event: PollEvent, context: LambdaContext) -> dict[str, Any]:
+    from cryptosdk.poller import poll_due_orders
+
+    summary = poll_due_orders(event.detail.shards, remaining_ms=context.get_remaining_time_in_millis)
+    return summary.as_dict()

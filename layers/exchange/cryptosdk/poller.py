@@ -1,0 +1,699 @@
+"""The status poller: keeps every active order in step with the exchange until it ends.
+
+One run (`poll_due_orders`):
+- reads only due orders: per shard, a Query on the sparse DueForPoll index (`nextPollAt <= now`),
+  paged, shards interleaved page by page so a run cut short by its deadline does not starve the
+  last shard;
+- processes them on a bounded thread pool over the client's pooled session; a shared `Pacer`
+  halves the number of orders in flight and pauses the run after a persistent 429;
+- per order: fetch (or, for an unconfirmed create, reconcile against the exchange's order list),
+  decide the new fields with a pure function (`decide`), and write them in ONE conditional update
+  on the version read. A lost race re-reads once and re-applies the same exchange snapshot only if
+  the stored state is older than the snapshot, so newer state is never overwritten and statuses
+  never move backwards (`can_transition`);
+- stops taking new orders `stop_margin` before the Lambda deadline, and an in-flight order that
+  reaches `write_margin` is dropped before its write: every order is either updated (version + 1)
+  or untouched, never half-written;
+- publishes one OrderStatusChanged per status change, as soon as ten are ready and at the end.
+
+`refresh_order` runs the same per-order path for one order (the manual refresh route).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from cryptosdk import errors
+from cryptosdk.domain import (
+    DepositRecord,
+    ForbiddenOrderError,
+    InvalidTransitionError,
+    Order,
+    OrderNotFoundError,
+    StaleOrderError,
+    WithdrawalRecord,
+    to_iso,
+    utc_now,
+)
+from cryptosdk.events import BATCH_SIZE, OrderStatusChanged
+from cryptosdk.observability import logger, metrics
+from cryptosdk.reconcile import RecentOrders
+from cryptosdk.status import (
+    OrderStatus,
+    can_transition,
+    is_expired,
+    is_terminal,
+    next_poll_delay,
+    status_from_exchange,
+)
+
+if TYPE_CHECKING:
+    from cryptosdk.client import ExchangeClient
+    from cryptosdk.config import Settings
+    from cryptosdk.events import EventPublisher
+    from cryptosdk.models import Deposit, ExchangeOrder, Withdrawal
+    from cryptosdk.storage import OrderStore
+
+Clock = Callable[[], datetime]
+
+
+# -- options and dependencies -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PollerOptions:
+    shard_count: int = 4
+    concurrency: int = 16
+    page_size: int = 100
+    unpaid_ttl: timedelta = timedelta(hours=1)
+    # An intent not found upstream after this long is marked failed (the create never happened).
+    reconcile_deadline: timedelta = timedelta(minutes=15)
+    # No new order starts with less than this left: room for in-flight calls and the last publish.
+    stop_margin_seconds: float = 10.0
+    # An in-flight order with less than this left drops its write (stays untouched, due next run).
+    write_margin_seconds: float = 3.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PollerOptions:
+        return cls(
+            shard_count=settings.poll_shards,
+            concurrency=settings.poller_concurrency,
+            page_size=max(100, settings.poller_concurrency * 4),
+            unpaid_ttl=timedelta(seconds=settings.unpaid_order_ttl_seconds),
+        )
+
+
+@dataclass
+class PollerDeps:
+    client: ExchangeClient
+    store: OrderStore
+    publisher: EventPublisher
+    clock: Clock = utc_now
+
+
+def default_deps(concurrency: int | None = None) -> PollerDeps:
+    """Client, store and publisher for the configured stack (built per invocation: cheap, and
+    never bound to a stale endpoint or mock)."""
+    import boto3  # heavy: only when a run really starts
+    from botocore.config import Config
+
+    from cryptosdk.client import get_client
+    from cryptosdk.config import get_settings
+    from cryptosdk.events import EventPublisher
+    from cryptosdk.storage import OrderStore
+
+    settings = get_settings()
+    workers = concurrency or settings.poller_concurrency
+    # botocore's default pool (10) would make every worker past the tenth open a fresh connection.
+    dynamodb = boto3.client("dynamodb", config=Config(max_pool_connections=workers + 4))
+    return PollerDeps(
+        client=get_client(),
+        store=OrderStore(settings.orders_table, client=dynamodb),
+        publisher=EventPublisher(settings.event_bus_name),
+    )
+
+
+def _default_options() -> PollerOptions:
+    from cryptosdk.config import get_settings
+
+    return PollerOptions.from_settings(get_settings())
+
+
+# -- shared pacing and the deadline (pure apart from the injected clock) -------------------------
+
+
+class Pacer:
+    """How many orders may be in flight, shared by every worker of one run.
+
+    Additive increase (+1 per `limit` successes) and multiplicative decrease (halved at most once
+    per pause) after a persistent 429, plus a pause of the server's Retry-After (else a doubling
+    base pause) during which no new order starts. The client has already retried each call; a
+    429 that reaches us means the exchange wants the whole run slower, not one call.
+    """
+
+    def __init__(
+        self,
+        max_concurrency: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        base_pause: float = 1.0,
+        max_pause: float = 30.0,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.max_concurrency = max_concurrency
+        self._clock = clock
+        self._base_pause = base_pause
+        self._max_pause = max_pause
+        self._limit = float(max_concurrency)
+        self._in_flight = 0
+        self._paused_until = -math.inf
+        self._strikes = 0
+        self._cond = threading.Condition()
+
+    @property
+    def limit(self) -> int:
+        return max(1, int(self._limit))
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def pause_left(self) -> float:
+        return max(0.0, self._paused_until - self._clock())
+
+    def on_rate_limited(self, retry_after: float | None) -> None:
+        with self._cond:
+            if self.pause_left() > 0:
+                return  # the orders in flight when the pause began report the same burst
+            self._strikes += 1
+            backoff = self._base_pause * 2 ** min(self._strikes - 1, 16)
+            pause = min(self._max_pause, retry_after if retry_after is not None else backoff)
+            self._paused_until = self._clock() + pause
+            self._limit = max(1.0, self._limit / 2)
+            self._cond.notify_all()
+
+    def on_success(self) -> None:
+        with self._cond:
+            self._strikes = 0
+            self._limit = min(float(self.max_concurrency), self._limit + 1 / self._limit)
+            self._cond.notify_all()
+
+    def can_start(self) -> bool:
+        return self.pause_left() <= 0 and self._in_flight < self.limit
+
+    def acquire(self, should_stop: Callable[[], bool], recheck: float = 0.25) -> bool:
+        """Wait for a slot; False (no slot taken) as soon as `should_stop()` says so."""
+        with self._cond:
+            while True:
+                if should_stop():
+                    return False
+                if self.can_start():
+                    self._in_flight += 1
+                    return True
+                pause = self.pause_left()
+                self._cond.wait(timeout=min(pause, recheck) if pause > 0 else recheck)
+
+    def release(self) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The invocation's time budget, from the Lambda context's remaining milliseconds."""
+
+    remaining_ms: Callable[[], int] | None = None
+    stop_margin: float = 10.0
+    write_margin: float = 3.0
+
+    def remaining(self) -> float:
+        return math.inf if self.remaining_ms is None else self.remaining_ms() / 1000
+
+    def stop_taking_work(self) -> bool:
+        return self.remaining() <= self.stop_margin
+
+    def may_write(self) -> bool:
+        return self.remaining() > self.write_margin
+
+
+# -- the pure decision: exchange snapshot + stored order -> fields to write ---------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the exchange said about one order and when we asked; `exchange` is None when a
+    pending intent was not found in the exchange's order list."""
+
+    fetched_at: datetime
+    exchange: ExchangeOrder | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    fields: dict[str, Any]
+    reason: str | None = None
+
+    @property
+    def new_status(self) -> OrderStatus | None:
+        status = self.fields.get("status")
+        return None if status is None else OrderStatus(status)
+
+
+def _deposit(deposit: Deposit) -> DepositRecord:
+    return DepositRecord(
+        amount=deposit.amount,
+        tx_id=deposit.tx_id,
+        confirmations=deposit.confirmations,
+        is_pending=deposit.is_pending,
+        created_at=to_iso(deposit.created_at) if deposit.created_at else None,
+    )
+
+
+def _withdrawal(withdrawal: Withdrawal) -> WithdrawalRecord:
+    return WithdrawalRecord(
+        amount=withdrawal.amount,
+        network_fee=withdrawal.network_fee,
+        tx_id=withdrawal.tx_id,
+        created_at=to_iso(withdrawal.created_at) if withdrawal.created_at else None,
+    )
+
+
+def exchange_fields(order: Order, exchange: ExchangeOrder) -> dict[str, Any]:
+    """The exchange-owned fields (deposits, withdrawals, final amount) that differ from `order`."""
+    fields: dict[str, Any] = {}
+    deposits = tuple(_deposit(d) for d in exchange.deposits)
+    withdrawals = tuple(_withdrawal(w) for w in exchange.withdrawals)
+    if deposits != order.deposits:
+        fields["deposits"] = deposits
+    if withdrawals != order.withdrawals:
+        fields["withdrawals"] = withdrawals
+    if exchange.amount_to_get is not None and exchange.amount_to_get != order.amount_to_receive:
+        fields["amount_to_receive"] = exchange.amount_to_get
+    return fields
+
+
+def _schedule(status: OrderStatus, now: datetime, failures: int = 0) -> dict[str, Any]:
+    if is_terminal(status):
+        return {}  # apply_update removes a terminal order from the poll index
+    return {"next_poll_at": now + next_poll_delay(status, failures), "poll_failures": failures}
+
+
+def _newest_kind(exchange: ExchangeOrder) -> str | None:
+    return exchange.order_events[0].kind if exchange.order_events else None
+
+
+def decide(order: Order, snapshot: Snapshot, now: datetime, options: PollerOptions) -> Decision:
+    """The single write that brings `order` in step with `snapshot` (pure; never moves back)."""
+    exchange = snapshot.exchange
+    if exchange is None:
+        return _decide_not_found(order, now, options)
+    fields = exchange_fields(order, exchange)
+    reason = f"exchange: {_newest_kind(exchange) or 'order'}"
+    if order.exchange_order_id is None:
+        fields.update(_adoption_fields(exchange))
+        reason = "reconciled from the exchange's order list"
+    target = status_from_exchange(exchange)
+    unpaid = not exchange.deposits and target == OrderStatus.AWAITING_DEPOSIT
+    if unpaid and is_expired(order.status, order.created_at, now, options.unpaid_ttl):
+        target = OrderStatus.EXPIRED
+        reason = f"unpaid after {int(options.unpaid_ttl.total_seconds())} s"
+    if target != order.status and can_transition(order.status, target):
+        fields["status"] = target
+    status = OrderStatus(fields.get("status", order.status))
+    fields.update(_schedule(status, now))
+    return Decision(fields, reason if "status" in fields else None)
+
+
+def _adoption_fields(exchange: ExchangeOrder) -> dict[str, Any]:
+    deposit = exchange.deposit_address
+    return {
+        "exchange_order_id": exchange.order_id,
+        "deposit_address": deposit.deposit_address if deposit else None,
+        "deposit_memo": deposit.deposit_address_memo if deposit else None,
+    }
+
+
+def _decide_not_found(order: Order, now: datetime, options: PollerOptions) -> Decision:
+    if order.exchange_order_id is not None or order.status != OrderStatus.PENDING_CREATE:
+        return Decision(_schedule(order.status, now))
+    if now - order.created_at >= options.reconcile_deadline:
+        reason = "create-order outcome unknown and the order is not in the exchange's order list"
+        return Decision({"status": OrderStatus.FAILED, "failure_reason": reason}, reason)
+    return Decision(_schedule(order.status, now))
+
+
+def decide_failure(
+    order: Order, error: errors.ExchangeError, now: datetime, options: PollerOptions
+) -> Decision:
+    """Back-off after a failed exchange call; an unpaid order the exchange no longer knows expires."""
+    gone = isinstance(error, errors.NotFoundError)
+    if gone and is_expired(order.status, order.created_at, now, options.unpaid_ttl):
+        reason = "unpaid and no longer known to the exchange"
+        return Decision({"status": OrderStatus.EXPIRED}, reason)
+    return Decision(_schedule(order.status, now, order.poll_failures + 1))
+
+
+def status_event(before: Order, after: Order) -> OrderStatusChanged:
+    deposit_tx = next((d.tx_id for d in reversed(after.deposits) if d.tx_id), None)
+    payout_tx = next((w.tx_id for w in reversed(after.withdrawals) if w.tx_id), None)
+    amount = after.amount_to_receive
+    return OrderStatusChanged(
+        order_id=after.id,
+        user_id=after.user_id,
+        external_ref=after.external_ref,
+        exchange_order_id=after.exchange_order_id,
+        old_status=before.status.value,
+        new_status=after.status.value,
+        changed_at=after.updated_at,
+        deposit_tx_id=deposit_tx,
+        payout_tx_id=payout_tx,
+        amount_to_receive=format(amount, "f") if amount is not None else None,
+    )
+
+
+# -- one order ----------------------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    CHANGED = "changed"  # the status moved (one event)
+    UPDATED = "updated"  # exchange fields or schedule written, status unchanged
+    FAILED = "failed"  # the exchange call failed; back-off written when possible
+    SKIPPED = "skipped"  # left untouched: deadline, or newer state already stored
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    order_id: str
+    outcome: Outcome
+    order: Order | None = None
+    event: OrderStatusChanged | None = None
+    rereads: int = 0
+    error: Exception | None = None
+
+
+@dataclass
+class PollContext:
+    deps: PollerDeps
+    options: PollerOptions
+    deadline: Deadline
+    pacer: Pacer
+    recent: RecentOrders
+
+
+def _snapshot(order: Order, ctx: PollContext) -> Snapshot:
+    client = ctx.deps.client
+    if order.exchange_order_id is None:
+        found = ctx.recent.find(order)
+        return Snapshot(ctx.deps.clock(), found)
+    exchange = client.get_order(order.exchange_order_id, order.destination.address)
+    return Snapshot(ctx.deps.clock(), exchange)
+
+
+def process_order(order: Order, ctx: PollContext) -> OrderResult:
+    """Bring one order in step with the exchange; never raises for an exchange failure."""
+    if is_terminal(order.status) or not ctx.deadline.may_write():
+        return OrderResult(order.id, Outcome.SKIPPED, order)
+    try:
+        snapshot = _snapshot(order, ctx)
+    except errors.ExchangeError as exc:
+        if isinstance(exc, errors.RateLimitedError):
+            ctx.pacer.on_rate_limited(exc.retry_after)
+        return _record_failure(order, exc, ctx)
+    ctx.pacer.on_success()
+    return _write(order, snapshot, ctx)
+
+
+def _write(order: Order, snapshot: Snapshot, ctx: PollContext) -> OrderResult:
+    store, clock = ctx.deps.store, ctx.deps.clock
+    current, rereads = order, 0
+    while True:
+        if not ctx.deadline.may_write():
+            return OrderResult(order.id, Outcome.SKIPPED, current, rereads=rereads)
+        now = clock()
+        decision = decide(current, snapshot, now, ctx.options)
+        try:
+            updated = store.apply_update(
+                current, decision.fields, current.version, reason=decision.reason, now=now
+            )
+        except StaleOrderError:
+            if rereads:
+                return OrderResult(order.id, Outcome.SKIPPED, current, rereads=rereads)
+            rereads += 1
+            fresh = store.get(order.id)
+            # Someone wrote after our snapshot was taken: theirs is the newer truth, leave it.
+            if fresh is None or is_terminal(fresh.status) or fresh.updated_at >= snapshot.fetched_at:
+                return OrderResult(order.id, Outcome.SKIPPED, fresh, rereads=rereads)
+            current = fresh
+            continue
+        except InvalidTransitionError:
+            return OrderResult(order.id, Outcome.SKIPPED, current, rereads=rereads)
+        if decision.new_status is not None:
+            return OrderResult(order.id, Outcome.CHANGED, updated, status_event(current, updated), rereads)
+        return OrderResult(order.id, Outcome.UPDATED, updated, rereads=rereads)
+
+
+def _record_failure(order: Order, error: errors.ExchangeError, ctx: PollContext) -> OrderResult:
+    logger.warning(
+        "order poll failed",
+        extra={"order_id": order.id, "error_code": error.code, "status": error.status},
+    )
+    if not ctx.deadline.may_write():
+        return OrderResult(order.id, Outcome.FAILED, order, error=error)
+    now = ctx.deps.clock()
+    decision = decide_failure(order, error, now, ctx.options)
+    try:
+        updated = ctx.deps.store.apply_update(
+            order, decision.fields, order.version, reason=decision.reason, now=now
+        )
+    except (StaleOrderError, InvalidTransitionError):
+        # Someone else wrote since we read it; their write already rescheduled the order.
+        return OrderResult(order.id, Outcome.FAILED, order, error=error)
+    if decision.new_status is not None:
+        return OrderResult(order.id, Outcome.CHANGED, updated, status_event(order, updated))
+    return OrderResult(order.id, Outcome.FAILED, updated, error=error)
+
+
+def _run_one(order: Order, ctx: PollContext) -> OrderResult:
+    """Worker entry: one order, its pacer slot released whatever happens."""
+    try:
+        return process_order(order, ctx)
+    except Exception as exc:
+        # A storage error or a bug on one order must not stop the batch; the order stays due.
+        logger.exception("order poll crashed", extra={"order_id": order.id})
+        return OrderResult(order.id, Outcome.FAILED, order, error=exc)
+    finally:
+        ctx.pacer.release()
+
+
+# -- one run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class PollSummary:
+    shards: list[str]
+    due: int = 0  # orders the index returned
+    polled: int = 0  # orders processed (any outcome but skipped)
+    changed: int = 0
+    updated: int = 0
+    failed: int = 0
+    skipped: int = 0
+    rereads: int = 0
+    rate_limited: int = 0
+    items_read: int = 0
+    events_sent: int = 0
+    events_failed: int = 0
+    oldest_due_lag_seconds: float = 0.0
+    stopped_early: bool = False
+    min_concurrency: int = 0
+    duration_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def count(self, result: OrderResult) -> None:
+        self.rereads += result.rereads
+        self.items_read += result.rereads
+        if result.outcome == Outcome.SKIPPED:
+            self.skipped += 1
+            return
+        self.polled += 1
+        if result.outcome == Outcome.CHANGED:
+            self.changed += 1
+        elif result.outcome == Outcome.UPDATED:
+            self.updated += 1
+        else:
+            self.failed += 1
+            if isinstance(result.error, errors.RateLimitedError):
+                self.rate_limited += 1
+
+
+def resolve_shards(requested: Sequence[str] | None, shard_count: int) -> list[str]:
+    """The shards this run owns: those asked for (fan-out), else all of them."""
+    every = [str(n) for n in range(shard_count)]
+    if not requested:
+        return every
+    unknown = sorted(set(requested) - set(every))
+    if unknown:
+        raise ValueError(f"unknown poll shards {unknown}; shards are 0..{shard_count - 1}")
+    return list(dict.fromkeys(requested))
+
+
+def _due_orders(
+    store: OrderStore,
+    shards: Sequence[str],
+    now: datetime,
+    page_size: int,
+    summary: PollSummary,
+    stop: Callable[[], bool],
+) -> Iterator[Order]:
+    """Due orders of every shard, one page per shard in turn. `now` is fixed for the whole run,
+    so orders this run reschedules (nextPollAt > now) can never come back in a later page."""
+    cursors: dict[str, Mapping[str, Any] | None] = dict.fromkeys(shards)
+    first_page = True
+    while cursors and not stop():
+        for shard in list(cursors):
+            if stop():
+                return
+            orders, last = store.due_for_poll(shard, now, limit=page_size, exclusive_start=cursors[shard])
+            summary.due += len(orders)
+            summary.items_read += len(orders)
+            if first_page and orders and orders[0].next_poll_at is not None:
+                lag = (now - orders[0].next_poll_at).total_seconds()
+                summary.oldest_due_lag_seconds = max(summary.oldest_due_lag_seconds, lag)
+            if last:
+                cursors[shard] = last
+            else:
+                del cursors[shard]
+            yield from orders
+        first_page = False
+
+
+class _Run:
+    """The bookkeeping of one run on the main thread: results in, events out in tens."""
+
+    def __init__(self, ctx: PollContext, summary: PollSummary) -> None:
+        self.ctx = ctx
+        self.summary = summary
+        self.events: list[OrderStatusChanged] = []
+        self.in_flight: set[Future[OrderResult]] = set()
+
+    def collect(self, timeout: float | None = 0) -> None:
+        if not self.in_flight:
+            return
+        done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            result = future.result()
+            self.summary.count(result)
+            if result.event is not None:
+                self.events.append(result.event)
+        while len(self.events) >= BATCH_SIZE:
+            self.publish(self.events[:BATCH_SIZE])
+            self.events = self.events[BATCH_SIZE:]
+
+    def drain(self) -> None:
+        """Wait for in-flight orders while the deadline allows, then publish what is ready."""
+        deadline = self.ctx.deadline
+        while self.in_flight:
+            budget = deadline.remaining() - deadline.write_margin
+            if budget <= 0:
+                logger.warning(
+                    "deadline: left in-flight orders behind", extra={"orders": len(self.in_flight)}
+                )
+                break
+            self.collect(timeout=min(budget, 1.0))
+        if self.events:
+            self.publish(self.events)
+            self.events = []
+
+    def publish(self, events: Sequence[OrderStatusChanged]) -> None:
+        try:
+            report = self.ctx.deps.publisher.publish(list(events))
+        except Exception:
+            # The status writes are done; the events are lost for this run and logged for replay.
+            logger.exception("events not published", extra={"order_ids": [e.order_id for e in events]})
+            self.summary.events_failed += len(events)
+            return
+        self.summary.events_sent += report.sent
+        self.summary.events_failed += len(report.failed)
+        if report.failed:
+            logger.warning("events refused", extra={"order_ids": [e.order_id for e in report.failed]})
+
+
+def poll_due_orders(
+    shards: Sequence[str] | None = None,
+    *,
+    remaining_ms: Callable[[], int] | None = None,
+    deps: PollerDeps | None = None,
+    options: PollerOptions | None = None,
+) -> PollSummary:
+    """Poll every due order of `shards` (default: all) within the invocation's remaining time."""
+    started = time.monotonic()
+    options = options or _default_options()
+    deps = deps or default_deps(options.concurrency)
+    now = deps.clock()
+    summary = PollSummary(shards=resolve_shards(shards, options.shard_count))
+    pacer = Pacer(options.concurrency)
+    deadline = Deadline(remaining_ms, options.stop_margin_seconds, options.write_margin_seconds)
+    ctx = PollContext(deps, options, deadline, pacer, RecentOrders(deps.client))
+    run = _Run(ctx, summary)
+    summary.min_concurrency = pacer.limit
+    stop = deadline.stop_taking_work
+    pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="poller")
+    try:
+        try:
+            for order in _due_orders(deps.store, summary.shards, now, options.page_size, summary, stop):
+                run.collect()
+                if not pacer.acquire(stop):
+                    summary.skipped += 1
+                    break
+                run.in_flight.add(pool.submit(_run_one, order, ctx))
+                summary.min_concurrency = min(summary.min_concurrency, pacer.limit)
+        finally:
+            # Also after a failed index read: what was written must still be announced.
+            summary.stopped_early = stop()
+            run.drain()
+    finally:
+        # Never wait for a straggler past the deadline; it checks the deadline before writing.
+        pool.shutdown(wait=not run.in_flight, cancel_futures=True)
+    summary.duration_seconds = round(time.monotonic() - started, 3)
+    _emit_metrics(summary)
+    logger.info("poll run finished", extra=summary.as_dict())
+    return summary
+
+
+def _emit_metrics(summary: PollSummary) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name="OrdersPolled", unit=MetricUnit.Count, value=summary.polled)
+    metrics.add_metric(name="OrdersChanged", unit=MetricUnit.Count, value=summary.changed)
+    metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=summary.failed)
+    metrics.add_metric(
+        name="OldestDueLagSeconds", unit=MetricUnit.Seconds, value=summary.oldest_due_lag_seconds
+    )
+
+
+# -- one order on demand ------------------------------------------------------------------------
+
+
+def refresh_order(
+    order_id: str,
+    *,
+    user_id: str | None = None,
+    deps: PollerDeps | None = None,
+    options: PollerOptions | None = None,
+) -> Order:
+    """Poll one order now (the manual refresh route): the same fetch, decision and conditional
+    write as the scheduled run, and its event if the status moved. Raises the exchange's error
+    (after recording the back-off) so the route can answer it; OrderNotFoundError when unknown."""
+    options = options or _default_options()
+    deps = deps or default_deps(1)
+    order = deps.store.get(order_id) if order_id.startswith("ord_") else None
+    if order is None:
+        raise OrderNotFoundError(f"No order {order_id}.")
+    if user_id is not None and order.user_id != user_id:
+        raise ForbiddenOrderError(f"No order {order_id}.")
+    if is_terminal(order.status):
+        return order
+    ctx = PollContext(deps, options, Deadline(), Pacer(1), RecentOrders(deps.client))
+    ctx.pacer.acquire(lambda: False)
+    result = _run_one(order, ctx)
+    if result.event is not None:
+        report = deps.publisher.publish([result.event])
+        if report.failed:
+            logger.warning("refresh event refused", extra={"order_id": order_id})
+    if result.outcome == Outcome.FAILED and result.error is not None:
+        raise result.error
+    if result.outcome == Outcome.SKIPPED:
+        # Lost a race with a newer write: show what is stored now.
+        return deps.store.get(order_id) or order
+    return result.order or order

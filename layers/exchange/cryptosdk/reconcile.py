@@ -1,0 +1,75 @@
+"""Reconciliation of orders whose create-order outcome was unknown (intent stored, no exchange id).
+
+The exchange offers no lookup by our id, only its order list (newest first). One run may hold many
+pending intents, so the list is read once per run, page by page only as far back as the oldest
+intent needs, and shared by every intent in that run.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from cryptosdk.client import find_matching_order
+
+if TYPE_CHECKING:
+    from cryptosdk.client import ExchangeClient
+    from cryptosdk.domain import Order
+    from cryptosdk.models import ExchangeOrder
+
+# The exchange's clock and ours differ, and the intent is written just before the create call.
+DEFAULT_MATCH_WINDOW = timedelta(minutes=5)
+DEFAULT_PAGE_SIZE = 100
+# A bound on how far back one run reads; an intent older than the pages read stays pending until
+# its reconciliation deadline marks it failed.
+DEFAULT_MAX_PAGES = 5
+
+
+class RecentOrders:
+    """The exchange's newest orders, fetched lazily and shared (thread-safe) within one run."""
+
+    def __init__(
+        self,
+        client: ExchangeClient,
+        *,
+        window: timedelta = DEFAULT_MATCH_WINDOW,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> None:
+        self._client = client
+        self._window = window
+        self._page_size = page_size
+        self._max_pages = max_pages
+        self._lock = threading.Lock()
+        self._orders: list[ExchangeOrder] = []
+        self._pages = 0
+        self._exhausted = False
+
+    @property
+    def pages_read(self) -> int:
+        return self._pages
+
+    def find(self, intent: Order) -> ExchangeOrder | None:
+        """The exchange's order that `intent` created, if the exchange has it."""
+        # Lazy: the order service (and its validation imports) is needed only when intents exist.
+        from cryptosdk.orders import upstream_request
+
+        since = intent.created_at - self._window
+        with self._lock:
+            # Held across the HTTP call on purpose: every other intent waits for the same pages.
+            self._cover(since)
+            return find_matching_order(self._orders, upstream_request(intent), since=since)
+
+    def _cover(self, since: datetime) -> None:
+        while not self._exhausted and self._pages < self._max_pages and not self._reaches(since):
+            page = self._client.list_orders(
+                offset=self._pages * self._page_size, limit=self._page_size, order="desc"
+            )
+            self._pages += 1
+            self._orders.extend(page)
+            if len(page) < self._page_size:
+                self._exhausted = True
+
+    def _reaches(self, since: datetime) -> bool:
+        return bool(self._orders) and min(order.created_at for order in self._orders) < since
