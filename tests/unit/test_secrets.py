@@ -89,6 +89,17 @@ class TestSecretsManagerProvider:
         assert provider.get(force=True).secret_value() == NEW["secretKey"]
         assert provider.get().secret_value() == NEW["secretKey"]  # the forced read refreshed the cache
 
+    def test_forced_reads_are_throttled(self, secretsmanager: object) -> None:
+        # A key that is simply wrong must not turn every 401 into a Secrets Manager call.
+        now = [1000.0]
+        provider = SecretsManagerKeyProvider(SECRET_ID, min_force_interval=30.0, clock=lambda: now[0])
+        assert provider.get(force=True).secret_value() == OLD["secretKey"]
+        rotate(secretsmanager, NEW)
+        now[0] += 29.0
+        assert provider.get(force=True).secret_value() == OLD["secretKey"]  # within the interval: cached
+        now[0] += 1.0
+        assert provider.get(force=True).secret_value() == NEW["secretKey"]
+
     def test_zero_max_age_always_reads(self, secretsmanager: object) -> None:
         provider = SecretsManagerKeyProvider(SECRET_ID, max_age=0)
         provider.get()

@@ -5,6 +5,9 @@ Nothing is read at import time; boto3 and the Powertools parameters utility load
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -12,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from cryptosdk.errors import CredentialsError
 
 DEFAULT_MAX_AGE_SECONDS = 300
+DEFAULT_MIN_FORCE_INTERVAL_SECONDS = 30.0
 
 
 class ApiKeys(BaseModel):
@@ -46,14 +50,38 @@ class StaticKeyProvider:
 
 
 class SecretsManagerKeyProvider:
-    """Reads the secret through Powertools parameters, which caches it for `max_age` seconds."""
+    """Reads the secret through Powertools parameters, which caches it for `max_age` seconds.
 
-    def __init__(self, secret_id: str, *, max_age: int = DEFAULT_MAX_AGE_SECONDS) -> None:
+    A forced read (after a 401) bypasses the cache, but at most once per `min_force_interval`
+    seconds: with a key that is simply wrong, every call of every poller thread would otherwise
+    hit Secrets Manager.
+    """
+
+    def __init__(
+        self,
+        secret_id: str,
+        *,
+        max_age: int = DEFAULT_MAX_AGE_SECONDS,
+        min_force_interval: float = DEFAULT_MIN_FORCE_INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.secret_id = secret_id
         self.max_age = max_age
+        self.min_force_interval = min_force_interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_forced: float | None = None
 
     def get(self, force: bool = False) -> ApiKeys:
-        return parse_keys(self._fetch(force), self.secret_id)
+        return parse_keys(self._fetch(force and self._may_force()), self.secret_id)
+
+    def _may_force(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._last_forced is not None and now - self._last_forced < self.min_force_interval:
+                return False
+            self._last_forced = now
+            return True
 
     def _fetch(self, force: bool) -> Any:
         from aws_lambda_powertools.utilities import parameters
