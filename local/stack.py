@@ -70,6 +70,10 @@ class StackOptions:
     sandbox_step_seconds: float = 10.0
     sandbox_lapse_seconds: float = 1800.0
     prewarm: bool = True
+    # local.invoke needs only the embedded AWS and the sandbox.
+    serve_api: bool = True
+    run_schedules: bool = True
+    write_state: bool = True
 
 
 @dataclass
@@ -84,6 +88,7 @@ class StackInfo:
     bus_tap_queue_url: str
     event_bus: str
     orders_table: str
+    auth_mode: str
     pid: int
     child_pids: list[int] = field(default_factory=list)
     functions: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -97,9 +102,12 @@ def _say(out: TextIO, line: str) -> None:
 class LocalStack:
     """Everything `make run` starts, as one object: `with LocalStack(options) as stack: ...`."""
 
-    def __init__(self, options: StackOptions | None = None, out: TextIO | None = None) -> None:
+    def __init__(
+        self, options: StackOptions | None = None, out: TextIO | None = None, quiet: bool = False
+    ) -> None:
         self.options = options or StackOptions()
         self.out = out or sys.stdout
+        self.quiet = quiet
         self.moto: MotoServer | None = None
         self.dynamodb: DynamoDBLocal | None = None
         self.sandbox: Any = None
@@ -140,17 +148,24 @@ class LocalStack:
             log_sink=self.out,
         )
         routes = [Route(r.method, r.path, r.function) for r in template.routes()]
-        gateway = Gateway(routes, self.pool.invoke, auth_mode=opts.auth_mode, request_log=self._log_request)
-        self.gateway = GatewayServer(gateway, ports["api"]).start()
+        api_url = ""
+        if opts.serve_api:
+            gateway = Gateway(
+                routes, self.pool.invoke, auth_mode=opts.auth_mode, request_log=self._log_request
+            )
+            self.gateway = GatewayServer(gateway, ports["api"]).start()
+            api_url = self.gateway.url
         schedules = [
             Schedule(s.function, s.expression, f"{template.stack_name}-{s.function}{s.event}", s.enabled)
             for s in template.schedules()
         ]
         self.scheduler = Scheduler(
             schedules, self.pool.invoke, region=REGION, every_seconds=opts.poll_every, notice=self._notice
-        ).start()
+        )
+        if opts.run_schedules:
+            self.scheduler.start()
         self.info = StackInfo(
-            api=self.gateway.url,
+            api=api_url,
             sandbox=self.sandbox.url,
             moto=self.moto.endpoint,
             dynamodb=dynamodb_endpoint,
@@ -158,12 +173,15 @@ class LocalStack:
             bus_tap_queue_url=bus_tap_url,
             event_bus=template.physical_name("EventBus"),
             orders_table=template.physical_name("OrdersTable"),
+            auth_mode=opts.auth_mode,
             pid=os.getpid(),
             child_pids=self.child_pids(),
             functions={r.function: {"route": f"{r.method} {r.path}"} for r in routes},
         )
-        self._write_state()
-        self._announce(routes)
+        if opts.write_state:
+            self._write_state()
+        if not self.quiet:
+            self._announce(routes)
         if opts.prewarm:
             threading.Thread(target=self.pool.prewarm, name="prewarm", daemon=True).start()
 
