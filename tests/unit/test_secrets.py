@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -29,14 +30,21 @@ OLD = {"publicKey": "pk-rotating", "secretKey": "old-secret-value-1111"}
 NEW = {"publicKey": "pk-rotating", "secretKey": "new-secret-value-2222"}
 
 
-@pytest.fixture
-def secretsmanager() -> Iterator[object]:
-    parameters.clear_caches()
+@pytest.fixture(scope="module")
+def mocked_secretsmanager() -> Iterator[object]:
+    # One moto world for the module (starting it costs ~0.5 s); each test gets a fresh secret.
     with mock_aws():
-        client = boto3.client("secretsmanager", region_name="us-east-1")
-        client.create_secret(Name=SECRET_ID, SecretString=json.dumps(OLD))
-        yield client
+        yield boto3.client("secretsmanager", region_name="us-east-1")
+
+
+@pytest.fixture
+def secretsmanager(mocked_secretsmanager: Any) -> Iterator[object]:
     parameters.clear_caches()
+    mocked_secretsmanager.create_secret(Name=SECRET_ID, SecretString=json.dumps(OLD))
+    yield mocked_secretsmanager
+    parameters.clear_caches()
+    for secret in mocked_secretsmanager.list_secrets()["SecretList"]:
+        mocked_secretsmanager.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
 
 
 def rotate(client: object, value: dict[str, str]) -> None:
