@@ -474,6 +474,9 @@ def _check_algo(address: str) -> None:
         raise _Refused(f"it is {_count(len(address), 'character')} long; Algorand addresses have 58")
     bip = _bip()
     raw = bytes(_library_says(lambda: bip.Base32Decoder.Decode(address), "it is not valid Base32"))
+    # 58 Base32 characters carry 2 spare bits; only the canonical spelling is the address.
+    if bip.Base32Encoder.EncodeNoPadding(raw) != address:
+        raise _Refused(_CHECKSUM)
     account, checksum = raw[:32], raw[32:]
     # The checksum is enough: application and multisig accounts are hashes, not Ed25519 keys,
     # so AlgoAddrDecoder's on-curve test would refuse payable accounts.
@@ -603,7 +606,8 @@ class _Network(NamedTuple):
 
 
 def _evm(title: str) -> _Network:
-    return _Network(lambda address: _check_evm(title, address), 42)
+    # Generous limit so that a hex string of the wrong length gets the specific reason.
+    return _Network(lambda address: _check_evm(title, address), 64)
 
 
 def _utxo(conf: _Utxo, max_length: int) -> _Network:
