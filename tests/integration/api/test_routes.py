@@ -301,3 +301,26 @@ def test_no_answer_carries_a_stack_trace_or_python_names(api: Call) -> None:
     assert answer.status == 422
     assert "pydantic" not in answer.text.lower()
     assert ".py" not in answer.text
+
+
+def test_error_bodies_match_the_openapi_document(api: Call) -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    document = json.loads((Path(__file__).resolve().parents[3] / "openapi.json").read_text())
+    schema = {"$ref": "#/components/schemas/ErrorResponse", "components": document["components"]}
+    answers = [
+        api("POST", "/orders", body={"from": {}}, headers={"Idempotency-Key": new_key()}),
+        api("POST", "/orders", raw_body="{", headers={"Idempotency-Key": new_key()}),
+        create(api, amount="0.00001"),
+        api("GET", "/orders/ord_missing"),
+    ]
+    assert [a.status for a in answers] == [422, 400, 422, 404]
+    for answer in answers:
+        jsonschema.validate(answer.json, schema)
+    order = create(api)
+    jsonschema.validate(
+        order.json, {"$ref": "#/components/schemas/OrderOut", "components": document["components"]}
+    )
