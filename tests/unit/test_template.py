@@ -38,7 +38,10 @@ EXPECTED_ROUTES = {
 
 # Least privilege: SAM policy template -> the logical id it is scoped to, per function.
 EXPECTED_POLICIES = {
-    "InstrumentsFunction": {("AWSSecretsManagerGetSecretValuePolicy", "ExchangeSecret")},
+    "InstrumentsFunction": {
+        ("AWSSecretsManagerGetSecretValuePolicy", "ExchangeSecret"),
+        ("dynamodb:GetItem,dynamodb:PutItem", "OrdersTable"),
+    },
     "CreateOrderFunction": {
         ("DynamoDBReadPolicy", "OrdersTable"),
         ("DynamoDBWritePolicy", "OrdersTable"),
@@ -299,9 +302,23 @@ def test_each_function_gets_only_the_access_it_uses(
     granted = set()
     for policy in template.resources()[function]["Properties"]["Policies"]:
         ((name, arguments),) = policy.items()
+        if name == "Statement":
+            for statement in arguments:
+                (target,) = statement["Resource"]["Fn::GetAtt"][:1]
+                granted.add((",".join(sorted(statement["Action"])), target))
+            continue
         ((_, target),) = arguments.items()
         granted.add((name, _ref_target(target)))
     assert granted == expected
+
+
+def test_instruments_function_reaches_only_the_cache_item(template: Template) -> None:
+    from cryptosdk.instruments import SHARED_CACHE_KEY
+
+    policies = template.resources()["InstrumentsFunction"]["Properties"]["Policies"]
+    (statement,) = next(p["Statement"] for p in policies if "Statement" in p)
+    condition = statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"]
+    assert condition == [SHARED_CACHE_KEY]
 
 
 # -- the stack: storage, secret, bus, outputs ---------------------------------------------------
