@@ -241,6 +241,16 @@ def test_flipping_the_case_of_any_letter_breaks_eip55(network: str, address: str
         assert "EIP-55 checksum" in reason
 
 
+def test_burn_addresses_are_refused(bip: Any) -> None:
+    tron_zero = bip.Base58Encoder.CheckEncode(b"\x41" + bytes(20))
+    xrp_one = bip.Base58Encoder.CheckEncode(bytes(20) + b"\x01", bip.Base58Alphabets.RIPPLE)
+
+    assert "burn address" in _refused("TRC20", tron_zero)
+    assert "burn address" in _refused("XRP", "rrrrrrrrrrrrrrrrrrrrrhoLvTp")  # ACCOUNT_ZERO
+    assert "burn address" in _refused("XRP", xrp_one)
+    assert "burn address" in _refused("POLYGON", "0x" + "0" * 40)
+
+
 def test_evm_zero_address_and_upper_case_prefix_are_refused() -> None:
     assert "zero address" in _refused("ERC20", "0x" + "0" * 40)
     assert "lower-case 0x" in _refused("BASE", "0X52908400098527886E0F7030069857D2E4169EE7")

@@ -4,6 +4,13 @@ Every check ends in an `AddressCheck`: valid, or refused with a sentence a perso
 Checksums and key checks come from bip-utils; this module only chooses which of its
 decoders a network needs and explains failures. bip-utils costs ~0.3 s to import, so it is
 imported inside the functions that use it, never at module import (handlers import this).
+
+Beyond format, a few well-formed addresses are refused on purpose because a payout there is
+lost or cannot be routed: burn addresses (EVM zero, XRP account zero/one, TRON zero), segwit
+versions with no wallets yet (v2+), testnets, XRP X-addresses and Stellar muxed accounts (the
+tag/memo travels separately here), Zcash shielded addresses, Cardano pointer and reward
+addresses, TON masterchain, and Solana keys off the Ed25519 curve (Solana has no checksum,
+so the curve test is its only typo check).
 """
 
 from __future__ import annotations
@@ -85,6 +92,12 @@ def _bech32_hrp(address: str) -> str | None:
 def _refuse_mixed_case(address: str) -> None:
     if address != address.lower() and address != address.upper():
         raise _Refused("it mixes upper and lower case, which Bech32 forbids; use one case throughout")
+
+
+def _refuse_burn(account: bytes) -> None:
+    # All-zero accounts (and XRP's ACCOUNT_ONE) have no key: whatever is sent there is lost.
+    if int.from_bytes(account, "big") <= 1:
+        raise _Refused("it is a burn address; anything sent there is lost")
 
 
 def _library_says(call: Callable[[], Any], detail: str) -> Any:
@@ -253,7 +266,7 @@ def _check_evm(title: str, address: str) -> None:
     if len(body) != 40:
         raise _Refused(f"it has {len(body)} hexadecimal characters after 0x, but an address has 40")
     if int(body, 16) == 0:
-        raise _Refused("it is the zero address; anything sent there is lost")
+        raise _Refused("it is the zero address, a burn address; anything sent there is lost")
     bip = _bip()
     unchecksummed = body in (body.lower(), body.upper())
     _library_says(
@@ -272,6 +285,7 @@ def _check_trc20(address: str) -> None:
     _expect_length(payload, 21, "a TRON address")
     if payload[:1] != b"\x41":
         raise _Refused("its version byte is not TRON's 0x41; TRC20 addresses start with T")
+    _refuse_burn(payload[1:])
     _library_says(lambda: _bip().TrxAddrDecoder.DecodeAddr(address), _CHECKSUM)
 
 
@@ -298,6 +312,7 @@ def _check_xrp(address: str) -> None:
     _expect_length(payload, 21, "an XRP account ID")
     if payload[:1] != b"\x00":
         raise _Refused("it is not an account address (XRP accounts start with r)")
+    _refuse_burn(payload[1:])
     _library_says(lambda: _bip().XrpAddrDecoder.DecodeAddr(address), _CHECKSUM)
 
 
