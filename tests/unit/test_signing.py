@@ -211,4 +211,4 @@ def test_error_bodies_echoing_the_signature_or_secret_are_redacted() -> None:
     assert SECRET not in text
     assert expected_sig not in text
     assert "[redacted]" in text
-    assert len(adapter.sent) == 2  # static keys: the forced re-read gives the same keys, one retry
+    assert len(adapter.sent) == 1  # static keys: re-reading gives the same keys, so no retry

@@ -223,9 +223,13 @@ class ExchangeClient:
             except errors.AuthError:
                 if keys is None or refreshed:
                     raise
-                # The key may have been rotated since we cached it: re-read once, try once more.
+                # The key may have been rotated since we cached it: re-read once, and try once
+                # more only if that gave different keys (the same keys cannot succeed).
                 refreshed = True
-                keys = self._keys.get(force=True)
+                fresh = self._keys.get(force=True)
+                if fresh == keys:
+                    raise
+                keys = fresh
                 logger.info(
                     "exchange refused the key; retrying once with freshly read keys",
                     extra={"method": call.method, "path": call.path, "attempt": attempt},

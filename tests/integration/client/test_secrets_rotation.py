@@ -73,7 +73,7 @@ def test_exchange_rotated_but_secret_not_yet_reports_auth_error(
     with pytest.raises(errors.AuthError) as caught:
         client.list_orders()
     assert "stale-secret" not in repr(caught.value)
-    assert control.requests_to(ORDERS_PATH) == 2
+    assert control.requests_to(ORDERS_PATH) == 1  # the forced re-read found the same stale key
 
 
 def test_get_client_builds_from_settings_without_reading_the_secret(
