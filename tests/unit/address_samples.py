@@ -72,6 +72,7 @@ VALID: dict[str, tuple[str, ...]] = {
         "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a",
         "qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a",
         "BITCOINCASH:QPM2QSZNHKS23Z7629MMS6S4CWEF74VCWVY22GDX6A",
+        "QPM2QSZNHKS23Z7629MMS6S4CWEF74VCWVY22GDX6A",
         "bitcoincash:ppm2qsznhks23z7629mms6s4cwef74vcwvn0h829pq",
         "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu",
         "3CWFddi6m4ndiGyKqzYvsFYagqDLPVMTzC",

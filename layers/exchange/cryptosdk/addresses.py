@@ -230,10 +230,11 @@ def _check_bch(address: str) -> None:
     prefix, _, _ = address.rpartition(":")
     if prefix and prefix.lower() != _BCH_PREFIX:
         raise _Refused(f"its prefix '{prefix}' is not '{_BCH_PREFIX}'; {_BCH_LEGACY.hint}")
-    full = address if prefix else f"{_BCH_PREFIX}:{address}"
-    if prefix:
-        _refuse_mixed_case(full)
+    # A missing prefix is added in the payload's case: cashaddr forbids mixing cases.
+    implied = _BCH_PREFIX.upper() if address.isupper() else _BCH_PREFIX
+    full = address if prefix else f"{implied}:{address}"
     _require_chars(full.lower().rpartition(":")[2], _BECH32_CHARS, "a cashaddr")
+    _refuse_mixed_case(full)
     bip = _bip()
     try:
         version, body = bip.BchBech32Decoder.Decode(_BCH_PREFIX, full)
