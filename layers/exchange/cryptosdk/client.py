@@ -5,6 +5,16 @@ safe to repeat are retried on 429, temporary 5xx, timeouts and dropped connectio
 is not, and after an unknown outcome it looks for the order before anyone creates it again.
 Logs carry method, path, status, attempt, latency and the exchange's message; never a key, a
 signature or a header value.
+
+Outside Lambda (`pip install ./layers/exchange`)::
+
+    from cryptosdk.client import ExchangeClient
+    from cryptosdk.secrets import StaticKeyProvider
+
+    client = ExchangeClient("https://exchange.example", StaticKeyProvider(public_key, secret_key))
+    instruments = client.list_instruments()
+
+In Lambda, `get_client()` builds one from the environment with keys from Secrets Manager.
 """
 
 from __future__ import annotations
