@@ -86,8 +86,8 @@ def test_timeout_while_the_exchange_is_still_working_is_recovered(
 ) -> None:
     # The create is answered late (after our read timeout) but it is processed: the client
     # waits a moment, then finds it in the list instead of creating it again.
-    client = make_client(keys=control.new_keys(), read_timeout=0.25, sleep=time.sleep, order_lookup_delay=0.8)
-    control.fault(CREATE_ORDER_PATH, "latency", count=1, latencyMs=500)
+    client = make_client(keys=control.new_keys(), read_timeout=0.15, sleep=time.sleep, order_lookup_delay=1.2)
+    control.fault(CREATE_ORDER_PATH, "latency", count=1, latencyMs=300)
     recovered = client.create_order(btc_to_eth("0.1"))
     assert [order.order_id for order in client.list_orders()] == [recovered.order_id]
     assert control.requests_to(CREATE_ORDER_PATH) == 1

@@ -186,7 +186,7 @@ def test_deadline_bounds_the_whole_call(
     started = time.monotonic()
     with pytest.raises(errors.UpstreamUnavailableError):
         client.list_instruments()
-    assert time.monotonic() - started < 0.6 + 0.3
+    assert time.monotonic() - started < 0.6 + 1.0  # the deadline plus one attempt's slack
     assert 2 <= control.requests_to(INSTRUMENTS_PATH) < 50
 
 

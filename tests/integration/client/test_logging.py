@@ -100,8 +100,8 @@ def exercise(
     control.fault(INSTRUMENTS_PATH, "429", count=9, retryAfter=0.01)
     expect(errors.RateLimitedError, client.list_instruments)
     control.clear_faults()
-    slow = make_client(keys=keys, session=session, read_timeout=0.3)
-    for fault in ({"kind": "503"}, {"kind": "drop"}, {"kind": "latency", "latencyMs": 500}):
+    slow = make_client(keys=keys, session=session, read_timeout=0.5)
+    for fault in ({"kind": "503"}, {"kind": "drop"}, {"kind": "latency", "latencyMs": 1500}):
         control.fault(ORDERS_PATH, count=1, **fault)  # type: ignore[arg-type]
         slow.list_orders()  # one failure, then success
     control.clear_faults()

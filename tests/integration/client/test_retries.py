@@ -87,8 +87,8 @@ def test_dropped_connections_are_retried(
 def test_latency_beyond_the_read_timeout_is_retried(
     control: SandboxControl, make_client: Callable[..., ExchangeClient], slept: RecordingSleep
 ) -> None:
-    control.fault(INSTRUMENTS_PATH, "latency", count=2, latencyMs=600)
-    client = make_client(read_timeout=0.2)
+    control.fault(INSTRUMENTS_PATH, "latency", count=2, latencyMs=2000)
+    client = make_client(read_timeout=0.4)
     assert client.list_instruments()
     assert control.requests_to(INSTRUMENTS_PATH) == 3
     assert slept.delays == pytest.approx([0.01, 0.02])
