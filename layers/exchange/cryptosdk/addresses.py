@@ -15,8 +15,6 @@ so the curve test is its only typo check).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -345,6 +343,9 @@ _TON_TESTNET_FLAG = 0x80
 
 
 def _check_ton(address: str) -> None:
+    import base64  # only TON needs it; kept off the module import path
+    import binascii
+
     if ":" in address:
         _check_ton_raw(address)
         return
