@@ -143,7 +143,7 @@ def place_order(
         return Placement(intent.id, created=False)
     except errors.ExchangeError as exc:
         # A definite refusal: nothing exists upstream, so the intent ends here.
-        store.mark_failed(intent, f"exchange refused the order: {exc.code}")
+        _close_refused_intent(store, intent, exc)
         raise
     status = status_from_exchange(created)
     deposit = created.deposit_address
@@ -168,6 +168,14 @@ def place_order(
         )
         return Placement(intent.id, created=False)
     return Placement(intent.id, created=True)
+
+
+def _close_refused_intent(store: OrderStore, intent: Order, exc: errors.ExchangeError) -> None:
+    try:
+        store.mark_failed(intent, f"exchange refused the order: {exc.code}")
+    except Exception:
+        # The caller must still learn why the exchange refused; the poller fails the intent later.
+        logger.exception("could not mark a refused order as failed", order_id=intent.id)
 
 
 # -- idempotency --------------------------------------------------------------------------------
