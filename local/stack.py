@@ -70,6 +70,7 @@ class StackOptions:
     sandbox_step_seconds: float = 10.0
     sandbox_lapse_seconds: float = 1800.0
     prewarm: bool = True
+    log_level: str = "WARNING"
     # local.invoke needs only the embedded AWS and the sandbox.
     serve_api: bool = True
     run_schedules: bool = True
@@ -261,7 +262,7 @@ class LocalStack:
                 "Stage": "dev",
                 "AuthMode": self.options.auth_mode,
                 "ExchangeApiUrl": self.sandbox.url,
-                "LogLevel": os.environ.get("LOG_LEVEL", "INFO"),
+                "LogLevel": self.options.log_level,
             }
         )
 
@@ -395,6 +396,10 @@ def function_environment(spec: FunctionSpec, moto_endpoint: str, dynamodb_endpoi
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
+    if env.get("LOG_LEVEL", "INFO") not in ("DEBUG", "INFO"):
+        # Metrics go to stdout as EMF JSON: noise in a terminal unless logs are wanted too.
+        env["POWERTOOLS_METRICS_DISABLED"] = "true"
+        env["PYTHONWARNINGS"] = "ignore::UserWarning:aws_lambda_powertools.metrics.provider.base"
     return env
 
 
@@ -478,6 +483,12 @@ def parse_args(argv: Sequence[str] | None = None) -> StackOptions:
         type=float,
         default=1800.0,
         help="an unpaid sandbox order lapses after this; 0 = never",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        default="WARNING",
+        help="functions' log level (the template's LogLevel); INFO also prints their metrics",
     )
     parser.add_argument(
         "--no-prewarm",

@@ -1,0 +1,154 @@
+"""The local stack as a user runs it: `python -m local.stack` in a subprocess on free ports,
+the whole flow over HTTP, then Ctrl-C (SIGINT) leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from local.demo import Demo
+from local.runtime import REPO_ROOT
+
+READY_TIMEOUT = 60
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purposes once its parent reaps it; check its state.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = Path(f"/proc/{parent}/task/{parent}/children")
+        if children.exists():
+            kids = {int(p) for p in children.read_text().split()}
+            found |= kids
+            frontier.extend(kids)
+    return found
+
+
+class RunningStack:
+    def __init__(self, process: subprocess.Popen[str], state: dict[str, Any], output: list[str]) -> None:
+        self.process = process
+        self.state = state
+        self.output = output
+
+    @property
+    def api(self) -> str:
+        return str(self.state["api"])
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    state_dir = tmp_path_factory.mktemp("stack-state")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "local.stack",
+            "--api-port",
+            "0",
+            "--sandbox-port",
+            "0",
+            "--moto-port",
+            "0",
+            "--dynamodb-port",
+            "0",
+            "--poll-every",
+            "1",
+            "--state-dir",
+            str(state_dir),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    deadline = time.monotonic() + READY_TIMEOUT
+    for line in process.stdout:
+        output.append(line)
+        if line.startswith("ready: "):
+            break
+        assert time.monotonic() < deadline, "".join(output)
+    else:
+        pytest.fail("the stack exited before it was ready:\n" + "".join(output))
+    state = json.loads((state_dir / "stack.json").read_text())
+    running = RunningStack(process, state, output)
+    yield running
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_the_stack_announces_every_route_of_the_template(stack: RunningStack) -> None:
+    from local.template import load_template
+
+    printed = "".join(stack.output)
+    for route in load_template().routes():
+        assert f"{route.path}" in printed
+    assert "ready: API http://127.0.0.1:" in printed
+
+
+def test_the_whole_flow_over_http(stack: RunningStack) -> None:
+    lines: list[str] = []
+    result = Demo(stack.state, out=lines.append, wait_seconds=30).run()
+
+    assert result["order"]["status"] == "completed"
+    assert result["event"]["detail"]["newStatus"] == "completed"
+    assert result["event"]["detail"]["orderId"] == result["order"]["id"]
+
+
+def test_undeclared_routes_get_api_gateways_404(stack: RunningStack) -> None:
+    response = requests.delete(f"{stack.api}/orders", timeout=10)
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not Found"}
+    assert requests.get(f"{stack.api}/nothing/here", timeout=10).status_code == 404
+
+
+def test_docs_and_openapi_are_served(stack: RunningStack) -> None:
+    docs = requests.get(f"{stack.api}/docs", timeout=10)
+    assert docs.status_code == 200
+    assert "swagger-ui" in docs.text
+    bundle = requests.get(f"{stack.api}/docs/assets/swagger-ui-bundle.js", timeout=10)
+    assert bundle.status_code == 200
+    assert len(bundle.content) > 100_000
+    if (REPO_ROOT / "openapi.json").exists():
+        assert requests.get(f"{stack.api}/openapi.json", timeout=10).json()["paths"]
+
+
+def test_sigint_stops_everything_and_leaves_no_process(stack: RunningStack) -> None:
+    # Runs last in this module: it stops the shared stack.
+    children = _descendants(stack.process.pid)
+    assert children, "the stack should have child processes (DynamoDB Local, function workers)"
+
+    stack.process.send_signal(signal.SIGINT)
+    rest, _ = stack.process.communicate(timeout=30)
+
+    assert stack.process.returncode == 0, rest
+    assert "stopped" in rest
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)]
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{stack.api}/instruments", timeout=2)
