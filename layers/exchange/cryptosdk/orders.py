@@ -31,7 +31,7 @@ from cryptosdk.domain import (
     shard_for,
     utc_now,
 )
-from cryptosdk.models import CreateOrderRequest, InstrumentRef
+from cryptosdk.models import CreateOrderRequest, InstrumentRef, Rate
 from cryptosdk.observability import logger
 from cryptosdk.status import OrderStatus, is_terminal, next_poll_delay, status_from_exchange
 from cryptosdk.validation import ValidatedOrder, validate_order
@@ -103,7 +103,7 @@ def build_intent(validated: ValidatedOrder, idempotency_key: str | None, now: da
     )
 
 
-def upstream_request(order: Order, claimed_rate: Any = None) -> CreateOrderRequest:
+def upstream_request(order: Order, claimed_rate: Rate | None = None) -> CreateOrderRequest:
     """The exchange's create-order body for a stored intent (also what reconciliation matches on)."""
     return CreateOrderRequest(
         instrument_from=InstrumentRef(
@@ -133,7 +133,8 @@ def place_order(
     validated = validate_order(request, client=client)
     now = utc_now()
     intent = store.put_intent(build_intent(validated, idempotency_key, now, shards or _poll_shards()))
-    claimed_rate = validated.rate.price if request.rate_mode.value == "FIXED" else None
+    # A fixed order is honoured at the quote it was shown, so the quote travels with the create.
+    claimed_rate = validated.rate if request.rate_mode.value == "FIXED" else None
     try:
         created = client.create_order(upstream_request(intent, claimed_rate))
     except errors.OrderOutcomeUnknownError as exc:

@@ -130,6 +130,16 @@ def test_create_order_with_memo_destination(api: Call) -> None:
     assert answer.json["destination"]["memo"] == "12345"
 
 
+def test_create_fixed_rate_order_honours_the_quote(api: Call) -> None:
+    quote = api("GET", "/rates", query={**RATE_QUERY, "rateMode": "FIXED"})
+    assert quote.status == 200
+    assert quote.json["expiresAt"]
+    answer = create(api, rateMode="FIXED")
+    assert answer.status == 201, answer.text
+    assert answer.json["rateMode"] == "FIXED"
+    assert Decimal(answer.json["amountToReceive"]) > 0
+
+
 def test_get_order_returns_history(api: Call) -> None:
     created = create(api).json
     answer = api("GET", f"/orders/{created['id']}")
