@@ -61,6 +61,24 @@ def list_orders(
     return json_response(200, page.model_dump(mode="json", by_alias=True))
 
 
+@app.post(
+    "/orders/<orderId>/refresh",
+    summary="Poll the exchange for this order now (same path as the scheduled poller)",
+    responses={
+        200: {
+            "description": "The order after the refresh",
+            "content": {"application/json": {"model": OrderOut}},
+        },
+        **error_responses(401, 404, 409),
+    },
+)
+def refresh(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) -> Response[str]:
+    from cryptosdk.poller import refresh_order
+
+    order = refresh_order(order_id, user_id=token_subject(app))
+    return json_response(200, OrderOut.from_order(order).model_dump(mode="json", by_alias=True))
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -113,6 +113,7 @@ def event(
         (event('{"a": Infinity}'), 400, "malformed_json"),
         (event(None), 400, "empty_body"),
         (event("{}", content_type=None), 415, "unsupported_media_type"),
+        (event("", content_type="text/plain"), 415, "unsupported_media_type"),
         (event("{}", content_type="text/plain"), 415, "unsupported_media_type"),
         (event("--x", content_type="multipart/form-data"), 415, "unsupported_media_type"),
         (event(base64.b64encode(b"\xff\xfe{}").decode(), b64=True), 400, "invalid_encoding"),
@@ -135,4 +136,9 @@ def test_good_bodies_are_handed_on_decoded() -> None:
 
 def test_requests_without_bodies_pass_untouched() -> None:
     evt = event(None, content_type=None, method="GET")
+    assert precheck_body(evt) is evt
+
+
+def test_a_bodiless_command_without_content_type_passes() -> None:
+    evt = event(None, content_type=None)
     assert precheck_body(evt) is evt

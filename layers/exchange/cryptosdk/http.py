@@ -211,6 +211,9 @@ def precheck_body(event: dict[str, Any]) -> dict[str, Any]:
         return event
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     content_type = headers.get("content-type", "").strip().lower()
+    if not content_type and not body:
+        # A bodiless command (e.g. refresh); routes that need a body refuse its absence themselves.
+        return event
     media = content_type.split(";", 1)[0].strip()
     if media != "application/json" and not media.endswith("+json"):
         shown = media or "none"

@@ -104,7 +104,9 @@ def make_event(
         text = base64.b64encode(raw_body).decode() if base64_body else raw_body.decode("latin-1")
     elif raw_body is not None:
         text = raw_body
-    route_path = "/orders/{orderId}" if path.startswith("/orders/") else path
+    route_path = path
+    if path.startswith("/orders/"):
+        route_path = "/orders/{orderId}/refresh" if path.endswith("/refresh") else "/orders/{orderId}"
     request_context: dict[str, Any] = {
         "accountId": "123456789012",
         "apiId": "api",

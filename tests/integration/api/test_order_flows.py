@@ -139,6 +139,28 @@ def test_unknown_create_outcome_answers_202_and_keeps_the_intent(api: Call, aws:
     assert "nextPollAt" in item
 
 
+# -- manual refresh -----------------------------------------------------------------------------
+
+
+def test_refresh_pulls_the_exchange_state_now(api: Call, sandbox: Any) -> None:
+    import requests
+
+    created = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": new_key()}).json
+    exchange_id = created["exchangeOrderId"]
+    pushed = requests.post(
+        f"{sandbox.url}/_sandbox/orders/{exchange_id}/events",
+        json={"kind": "INCOMING_FUNDS_DETECTED"},
+        timeout=5,
+    )
+    assert pushed.status_code < 300, pushed.text
+    refreshed = api("POST", f"/orders/{created['id']}/refresh")
+    assert refreshed.status == 200, refreshed.text
+    assert refreshed.json["status"] == "confirming"
+    assert [h["status"] for h in refreshed.json["statusHistory"]][-1] == "confirming"
+    assert api("GET", f"/orders/{created['id']}").json["status"] == "confirming"
+    assert api("POST", "/orders/ord_unknown/refresh").status == 404
+
+
 # -- JWT mode ---------------------------------------------------------------------------------
 
 
@@ -156,6 +178,7 @@ def test_jwt_users_see_only_their_own_orders(api: Call) -> None:
 
     assert api("GET", f"/orders/{order_id}", claims=alice).status == 200
     assert api("GET", f"/orders/{order_id}", claims=bob).status == 404
+    assert api("POST", f"/orders/{order_id}/refresh", claims=bob).status == 404
     assert api("GET", "/orders", query={"userId": "alice"}, claims=bob).status == 403
     assert api("GET", "/orders", claims=bob).json["orders"] == []
     assert [o["id"] for o in api("GET", "/orders", claims=alice).json["orders"]] == [order_id]
