@@ -80,6 +80,8 @@ class PollerOptions:
     stop_margin_seconds: float = 10.0
     # An in-flight order with less than this left drops its write (stays untouched, due next run).
     write_margin_seconds: float = 3.0
+    # The run's first pause after a persistent 429 (doubling while it persists).
+    rate_limit_pause_seconds: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PollerOptions:
@@ -134,9 +136,9 @@ class Pacer:
     """How many orders may be in flight, shared by every worker of one run.
 
     Additive increase (+1 per `limit` successes) and multiplicative decrease (halved at most once
-    per pause) after a persistent 429, plus a pause of the server's Retry-After (else a doubling
-    base pause) during which no new order starts. The client has already retried each call; a
-    429 that reaches us means the exchange wants the whole run slower, not one call.
+    per pause) after a persistent 429, plus a pause (the longer of Retry-After and a doubling base
+    pause) during which no new order starts. The client has already retried each call; a 429
+    that reaches us means the exchange wants the whole run slower, not one call.
     """
 
     def __init__(
@@ -158,6 +160,7 @@ class Pacer:
         self._paused_until = -math.inf
         self._strikes = 0
         self._cond = threading.Condition()
+        self.lowest_limit = max_concurrency
 
     @property
     def limit(self) -> int:
@@ -176,9 +179,12 @@ class Pacer:
                 return  # the orders in flight when the pause began report the same burst
             self._strikes += 1
             backoff = self._base_pause * 2 ** min(self._strikes - 1, 16)
-            pause = min(self._max_pause, retry_after if retry_after is not None else backoff)
+            # The client already waited Retry-After between its attempts and was still refused,
+            # so the run waits at least its own doubling pause.
+            pause = min(self._max_pause, max(retry_after or 0.0, backoff))
             self._paused_until = self._clock() + pause
             self._limit = max(1.0, self._limit / 2)
+            self.lowest_limit = min(self.lowest_limit, self.limit)
             self._cond.notify_all()
 
     def on_success(self) -> None:
@@ -622,11 +628,10 @@ def poll_due_orders(
     deps = deps or default_deps(options.concurrency)
     now = deps.clock()
     summary = PollSummary(shards=resolve_shards(shards, options.shard_count))
-    pacer = Pacer(options.concurrency)
+    pacer = Pacer(options.concurrency, base_pause=options.rate_limit_pause_seconds)
     deadline = Deadline(remaining_ms, options.stop_margin_seconds, options.write_margin_seconds)
     ctx = PollContext(deps, options, deadline, pacer, RecentOrders(deps.client))
     run = _Run(ctx, summary)
-    summary.min_concurrency = pacer.limit
     stop = deadline.stop_taking_work
     pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="poller")
     try:
@@ -637,7 +642,6 @@ def poll_due_orders(
                     summary.skipped += 1
                     break
                 run.in_flight.add(pool.submit(_run_one, order, ctx))
-                summary.min_concurrency = min(summary.min_concurrency, pacer.limit)
         finally:
             # Also after a failed index read: what was written must still be announced.
             summary.stopped_early = stop()
@@ -645,6 +649,7 @@ def poll_due_orders(
     finally:
         # Never wait for a straggler past the deadline; it checks the deadline before writing.
         pool.shutdown(wait=not run.in_flight, cancel_futures=True)
+    summary.min_concurrency = pacer.lowest_limit
     summary.duration_seconds = round(time.monotonic() - started, 3)
     _emit_metrics(summary)
     logger.info("poll run finished", extra=summary.as_dict())

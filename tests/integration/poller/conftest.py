@@ -28,6 +28,14 @@ from cryptosdk.status import OrderStatus
 from cryptosdk.storage import OrderStore
 from local.sandbox import SandboxServer
 from local.sandbox.deposit_addresses import deposit_address
+from tests.fixtures import dynamodb_local as _dynamodb_local_fixtures
+from tests.fixtures.dynamodb_local import DynamoDBLocalTables
+
+# Not (yet) among the root conftest's plugins: registered here for the race test. Drop these three
+# lines once tests/conftest.py lists "tests.fixtures.dynamodb_local".
+dynamodb_local = _dynamodb_local_fixtures.dynamodb_local
+_dynamodb_local_session_tables = _dynamodb_local_fixtures._dynamodb_local_session_tables
+dynamodb_local_tables = _dynamodb_local_fixtures.dynamodb_local_tables
 
 SHARDS = 4
 AMOUNT = Decimal("0.01")
@@ -216,16 +224,30 @@ class World:
         ]
 
 
-@pytest.fixture
-def world(aws: Any, sandbox: SandboxServer) -> Iterator[World]:
+def _world(aws: Any, sandbox: SandboxServer, store: OrderStore) -> Iterator[World]:
     http = requests.Session()
     keys = StaticKeyProvider(sandbox.public_key, sandbox.secret_key)
-    built = World(sandbox, aws, OrderStore(aws.orders_table), Clock(), keys, http)
+    built = World(sandbox, aws, store, Clock(), keys, http)
     yield built
     built.clear_faults()
     for client in built.clients:
         client.close()
     http.close()
+
+
+@pytest.fixture
+def world(aws: Any, sandbox: SandboxServer) -> Iterator[World]:
+    yield from _world(aws, sandbox, OrderStore(aws.orders_table))
+
+
+@pytest.fixture
+def world_on_dynamodb_local(
+    aws: Any, sandbox: SandboxServer, dynamodb_local_tables: DynamoDBLocalTables
+) -> Iterator[World]:
+    """`world` with the orders table in DynamoDB Local: moto's conditional writes are not atomic
+    under threads, so races between pollers are judged on the real engine."""
+    store = OrderStore(dynamodb_local_tables.orders_table, client=dynamodb_local_tables.client)
+    yield from _world(aws, sandbox, store)
 
 
 def history(order: Order) -> list[str]:
