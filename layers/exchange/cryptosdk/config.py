@@ -40,9 +40,7 @@ def load_settings(environ: dict[str, str]) -> Settings:
     try:
         return Settings.model_validate(environ)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigurationError(f"invalid configuration: {problems}") from None
 
 
