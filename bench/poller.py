@@ -1,0 +1,360 @@
+"""Benchmark of one poller run: N due orders against the sandbox with injected latency.
+
+    python -m bench.poller [--orders 10000] [--latency-ms 50] [--concurrency 32] [--dynamodb auto]
+
+Every server runs in its own process so none shares the poller's GIL: the sandbox
+(`python -m local.sandbox`), DynamoDB Local (or moto's server when Java or the jar is missing),
+and moto's server for the EventBridge bus. Setup (not timed): N orders created in the sandbox
+through its API, a share of them paid so the run has real changes and events to publish, and N
+due items written to the orders table. Timed: one `poll_due_orders` run over all of them.
+
+Printed: wall time, orders/s, the ideal (N x latency / concurrency) and our ratio to it, and
+DynamoDB items read per due order (items returned by Query + GetItem, counted on the wire).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+# `python -m bench.poller` from the repository root: the layer is not an installed package.
+if str(REPO / "layers" / "exchange") not in sys.path:
+    sys.path.insert(0, str(REPO / "layers" / "exchange"))
+
+from local.aws_local import DynamoDBLocal, dynamodb_local_unavailable_reason, free_port, wait_for_port
+
+INFO_PATH = "/api/v2/orders/public-info"
+REGION = "us-east-1"
+TABLE = "bench-orders"
+BUS = "bench-bus"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.poller", description=__doc__.split("\n")[0])
+    parser.add_argument("--orders", type=int, default=10_000, help="due orders in the run")
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="injected on every public-info call")
+    parser.add_argument("--concurrency", type=int, default=32, help="orders in flight (POLLER_CONCURRENCY)")
+    parser.add_argument("--shards", type=int, default=4, help="POLL_SHARDS")
+    parser.add_argument("--paid-fraction", type=float, default=0.1, help="share of orders with a change")
+    parser.add_argument("--dynamodb", choices=("auto", "local", "moto"), default="auto")
+    parser.add_argument("--seed-workers", type=int, default=16)
+    return parser.parse_args(argv)
+
+
+# -- servers in their own processes -------------------------------------------------------------
+
+
+class Child:
+    """A server process of ours, stopped by its own pid."""
+
+    def __init__(self, args: list[str], port: int, name: str) -> None:
+        # The layer on the path up front: the sandbox's lazy import of it is not thread-safe.
+        path = os.pathsep.join(
+            p for p in (str(REPO / "layers" / "exchange"), os.environ.get("PYTHONPATH")) if p
+        )
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
+        self.name = name
+        self.log = Path(tempfile.gettempdir()) / f"bench-poller-{name}-{port}.log"
+        with self.log.open("wb") as sink:
+            self.process = subprocess.Popen(
+                args, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        if not wait_for_port(port, 60):
+            self.stop()
+            raise RuntimeError(f"{name} did not start on port {port}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+@dataclass
+class Servers:
+    sandbox_url: str
+    dynamodb_endpoint: str
+    dynamodb_kind: str
+    events_endpoint: str
+    pids: dict[str, int]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc), 0 when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def servers(kind: str) -> Iterator[Servers]:
+    python = sys.executable
+    started: list[Any] = []
+    try:
+        sandbox_port = free_port()
+        sandbox_args = [python, "-m", "local.sandbox", "--port", str(sandbox_port), "--quiet"]
+        # Orders move only on command and never lapse: the bench decides which have changed.
+        started.append(
+            Child([*sandbox_args, "--clock-speed", "0", "--lapse-seconds", "0"], sandbox_port, "sandbox")
+        )
+        moto_port = free_port()
+        started.append(
+            Child([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)], moto_port, "moto")
+        )
+        moto_endpoint = f"http://127.0.0.1:{moto_port}"
+        dynamodb_endpoint, dynamodb_kind = moto_endpoint, "moto server"
+        pids = {"sandbox": started[0].process.pid, "moto": started[1].process.pid}
+        reason = dynamodb_local_unavailable_reason()
+        if kind == "local" and reason:
+            raise RuntimeError(f"DynamoDB Local unavailable: {reason}")
+        if kind in ("auto", "local") and not reason:
+            local = DynamoDBLocal(free_port()).start(timeout=60)
+            started.append(local)
+            dynamodb_endpoint, dynamodb_kind = local.endpoint, "DynamoDB Local"
+            if local.pid is not None:
+                pids["dynamodb"] = local.pid
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        yield Servers(sandbox_url, dynamodb_endpoint, dynamodb_kind, moto_endpoint, pids)
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+def aws_client(service: str, endpoint: str, pool: int = 10) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    return session.client(service, endpoint_url=endpoint, config=Config(max_pool_connections=pool))
+
+
+# -- setup ----------------------------------------------------------------------------------------
+
+
+def create_table(dynamodb: Any) -> None:
+    from local.provision import create_tables
+    from local.template import load_template
+
+    template = load_template(physical_names={"OrdersTable": TABLE, "IdempotencyTable": f"{TABLE}-idem"})
+    create_tables(dynamodb, template)
+
+
+def seed_sandbox(client: Any, count: int, workers: int) -> list[Any]:
+    from cryptosdk.models import CreateOrderRequest, InstrumentRef
+    from local.sandbox.deposit_addresses import deposit_address
+
+    request = CreateOrderRequest(
+        instrument_from=InstrumentRef(currency_title="BTC", network_title="BTC"),
+        instrument_to=InstrumentRef(currency_title="USDT", network_title="TRC20"),
+        destination_address=deposit_address("TRC20", 7)[0],
+        claimed_deposit_amount=Decimal("0.01"),
+    )
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda _: client.create_order(request), range(count)))
+
+
+def pay(sandbox_url: str, upstream: Sequence[Any], workers: int) -> None:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=workers)
+    session.mount("http://", adapter)
+
+    def one(order: Any) -> None:
+        url = f"{sandbox_url}/_sandbox/orders/{order.order_id}/events"
+        session.post(url, json={"kind": "INCOMING_FUNDS_DETECTED"}, timeout=30).raise_for_status()
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, upstream))
+
+
+def seed_table(dynamodb: Any, upstream: Sequence[Any], shards: int, now: datetime, workers: int) -> None:
+    from boto3.dynamodb.types import TypeSerializer
+
+    from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange, new_order_id, shard_for
+    from cryptosdk.status import OrderStatus
+    from cryptosdk.storage import order_to_item
+
+    serializer = TypeSerializer()
+
+    def item(n: int, exchange: Any) -> dict[str, Any]:
+        order_id = new_order_id()
+        created = now - timedelta(minutes=5)
+        order = Order(
+            id=order_id,
+            user_id=f"user-{n % 100}",
+            exchange_order_id=exchange.order_id,
+            from_leg=Leg(currency="BTC", network="BTC"),
+            to_leg=Leg(currency="USDT", network="TRC20"),
+            rate_mode=RateMode.FLOATING,
+            claimed_deposit_amount=exchange.claimed_deposit_amount,
+            amount_to_receive=exchange.amount_to_get,
+            destination=Party(address=exchange.destination_address),
+            deposit_address=exchange.deposit_address.deposit_address,
+            status=OrderStatus.AWAITING_DEPOSIT,
+            status_history=(StatusChange(status=OrderStatus.AWAITING_DEPOSIT, at=created),),
+            created_at=created,
+            updated_at=created,
+            version=1,
+            poll_shard=shard_for(order_id, shards),
+            # Spread over the last minute so the index holds a realistic range of due times.
+            next_poll_at=now - timedelta(seconds=1 + n % 60),
+        )
+        return {k: serializer.serialize(v) for k, v in order_to_item(order).items()}
+
+    items = [item(n, exchange) for n, exchange in enumerate(upstream)]
+    batches = [items[i : i + 25] for i in range(0, len(items), 25)]
+
+    def write(batch: list[dict[str, Any]]) -> None:
+        pending: list[dict[str, Any]] = [{"PutRequest": {"Item": i}} for i in batch]
+        while pending:
+            answer = dynamodb.batch_write_item(RequestItems={TABLE: pending})
+            pending = answer.get("UnprocessedItems", {}).get(TABLE, [])
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(write, batches))
+
+
+class ItemsRead:
+    """DynamoDB items returned to the poller (Query items + GetItem hits), counted on the wire."""
+
+    def __init__(self, dynamodb: Any) -> None:
+        self.count = 0
+        self.calls = 0
+        self._lock = threading.Lock()
+        dynamodb.meta.events.register("after-call.dynamodb.Query", self._query)
+        dynamodb.meta.events.register("after-call.dynamodb.GetItem", self._get)
+
+    def _add(self, items: int) -> None:
+        with self._lock:
+            self.count += items
+            self.calls += 1
+
+    def _query(self, parsed: dict[str, Any], **_: Any) -> None:
+        self._add(len(parsed.get("Items", [])))
+
+    def _get(self, parsed: dict[str, Any], **_: Any) -> None:
+        self._add(1 if parsed.get("Item") else 0)
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Quiet: the poller's per-call logs would cost more than the work being measured.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CryptoSDK")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+    from cryptosdk.client import ExchangeClient
+    from cryptosdk.events import EventPublisher
+    from cryptosdk.poller import PollerDeps, PollerOptions, dynamodb_client, poll_due_orders
+    from cryptosdk.retry import RetryPolicy
+    from cryptosdk.secrets import StaticKeyProvider
+    from cryptosdk.storage import OrderStore
+    from local.sandbox import DEFAULT_PUBLIC_KEY, DEFAULT_SECRET_KEY
+
+    keys = StaticKeyProvider(
+        os.environ.get("SANDBOX_PUBLIC_KEY") or DEFAULT_PUBLIC_KEY,
+        os.environ.get("SANDBOX_SECRET_KEY") or DEFAULT_SECRET_KEY,
+    )
+    with servers(args.dynamodb) as stack:
+        print(
+            f"sandbox {stack.sandbox_url}; DynamoDB: {stack.dynamodb_kind}; events: moto server", flush=True
+        )
+        setup_started = time.perf_counter()
+        setup_dynamodb = aws_client("dynamodb", stack.dynamodb_endpoint, args.seed_workers)
+        create_table(setup_dynamodb)
+        aws_client("events", stack.events_endpoint).create_event_bus(Name=BUS)
+        seeder = ExchangeClient(stack.sandbox_url, keys, pool_size=args.seed_workers)
+        upstream = seed_sandbox(seeder, args.orders, args.seed_workers)
+        paid = upstream[: int(len(upstream) * args.paid_fraction)]
+        pay(stack.sandbox_url, paid, args.seed_workers)
+        now = datetime.now(UTC)
+        seed_table(setup_dynamodb, upstream, args.shards, now, args.seed_workers)
+        print(
+            f"setup: {args.orders} orders ({len(paid)} paid) in {time.perf_counter() - setup_started:.1f} s"
+        )
+
+        control = requests.Session()
+        control.delete(f"{stack.sandbox_url}/_sandbox/stats", timeout=10).raise_for_status()
+        fault = {"endpoint": INFO_PATH, "kind": "latency", "latencyMs": args.latency_ms}
+        control.post(f"{stack.sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+
+        # The poller's own client configuration, pointed at the local endpoint.
+        dynamodb = dynamodb_client(
+            args.concurrency,
+            endpoint_url=stack.dynamodb_endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        items = ItemsRead(dynamodb)
+        deps = PollerDeps(
+            client=ExchangeClient(
+                stack.sandbox_url,
+                keys,
+                pool_size=args.concurrency * 2,
+                retry=RetryPolicy(max_attempts=4),
+            ),
+            store=OrderStore(TABLE, client=dynamodb),
+            publisher=EventPublisher(BUS, client=aws_client("events", stack.events_endpoint)),
+            clock=lambda: now + timedelta(seconds=1),
+        )
+        options = PollerOptions(
+            shard_count=args.shards, concurrency=args.concurrency, page_size=max(100, args.concurrency * 4)
+        )
+        cpu_before = {name: cpu_seconds(pid) for name, pid in stack.pids.items()}
+        cpu_before["poller"] = time.process_time()
+        started = time.perf_counter()
+        summary = poll_due_orders(deps=deps, options=options)
+        wall = time.perf_counter() - started
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in stack.pids.items()}
+        cpu["poller"] = time.process_time() - cpu_before["poller"]
+
+        stats = control.get(f"{stack.sandbox_url}/_sandbox/stats", timeout=10).json()
+        ideal = args.orders * args.latency_ms / 1000 / args.concurrency
+        print(
+            f"run: {summary.due} due, {summary.polled} polled, {summary.changed} changed, "
+            f"{summary.updated} rescheduled, {summary.failed} failed, {summary.events_sent} events sent, "
+            f"{summary.events_failed} events failed, {stats['requests'].get(INFO_PATH, 0)} exchange calls"
+        )
+        print(f"wall time            {wall:.2f} s")
+        print(f"orders/s             {summary.polled / wall:.0f}")
+        print(f"ideal (N x {args.latency_ms:g} ms / {args.concurrency})  {ideal:.2f} s")
+        print(f"ratio to ideal       {wall / ideal:.2f}")
+        print(
+            f"items read per due order  {items.count / max(summary.due, 1):.3f} ({items.count} items, {items.calls} calls)"
+        )
+        print("CPU seconds during the run: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items())))
+        ok = summary.polled == args.orders and summary.failed == 0
+        if not ok:
+            print("FAILED: not every order was polled cleanly", file=sys.stderr)
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
