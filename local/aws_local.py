@@ -105,6 +105,10 @@ class ProcessGroup:
     def running(self) -> bool:
         return self.process.poll() is None
 
+    def request_stop(self) -> None:
+        if self.running():
+            self._signal_group(signal.SIGTERM)
+
     def stop(self, grace_seconds: float = 5.0) -> int | None:
         if self.running():
             self._signal_group(signal.SIGTERM)
@@ -244,6 +248,10 @@ class DynamoDBLocal:
             raise DynamoDBLocalUnavailableError(
                 f"DynamoDB Local did not answer on port {self.port} in {timeout:.0f} s"
             )
+
+    def request_stop(self) -> None:
+        if self._process is not None:
+            self._process.request_stop()
 
     def stop(self) -> None:
         if self._process is not None:

@@ -14,6 +14,7 @@ which the parent relays with the function name as prefix.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -236,13 +237,19 @@ class FunctionWorker:
         process.kill()
         process.wait(timeout=5)
 
+    def request_stop(self) -> None:
+        """EOF on the worker's stdin: it ends after the event in hand (stop() then waits)."""
+        process = self._process
+        if process is not None and process.stdin is not None and not process.stdin.closed:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+
     def stop(self) -> None:
+        self.request_stop()
         with self._lock:
             process, self._process = self._process, None
         if process is None:
             return
-        if process.stdin is not None:
-            process.stdin.close()  # EOF: the worker loop ends by itself
         try:
             process.wait(timeout=3)
         except subprocess.TimeoutExpired:
@@ -334,5 +341,7 @@ class FunctionPool:
         return [pid for worker in self._workers.values() if (pid := worker.pid) is not None]
 
     def stop(self) -> None:
+        for worker in self._workers.values():  # all at once, then wait for each
+            worker.request_stop()
         for worker in self._workers.values():
             worker.stop()

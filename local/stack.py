@@ -354,6 +354,9 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop everything in reverse order; safe to call twice or after a failed start."""
+        # Children first get the word all at once (they wind down in parallel), then each is awaited.
+        if self.dynamodb is not None:
+            self.dynamodb.request_stop()
         parts: list[Any] = [self.scheduler, self.gateway, self.pool, self.sandbox, self.dynamodb, self.moto]
         for part in parts:
             if part is None:
