@@ -32,12 +32,12 @@ from typing import Any
 
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
-# `python -m bench.poller` from the repository root: the layer is not an installed package.
-if str(REPO / "layers" / "exchange") not in sys.path:
-    sys.path.insert(0, str(REPO / "layers" / "exchange"))
-
 from local.aws_local import DynamoDBLocal, dynamodb_local_unavailable_reason, free_port, wait_for_port
+
+REPO = Path(__file__).resolve().parent.parent
+LAYER = REPO / "layers" / "exchange"
+# Local servers only; never real credentials.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 INFO_PATH = "/api/v2/orders/public-info"
 REGION = "us-east-1"
@@ -145,9 +145,7 @@ def aws_client(service: str, endpoint: str, pool: int = 10) -> Any:
     import boto3
     from botocore.config import Config
 
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+    session = boto3.session.Session(region_name=REGION, **LOCAL_CREDENTIALS)
     return session.client(service, endpoint_url=endpoint, config=Config(max_pool_connections=pool))
 
 
@@ -263,6 +261,9 @@ class ItemsRead:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # `python -m bench.poller` from the repository root: the layer is not an installed package.
+    if str(LAYER) not in sys.path:
+        sys.path.insert(0, str(LAYER))
     # Quiet: the poller's per-call logs would cost more than the work being measured.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -309,8 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.concurrency,
             endpoint_url=stack.dynamodb_endpoint,
             region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            **LOCAL_CREDENTIALS,
         )
         items = ItemsRead(dynamodb)
         deps = PollerDeps(
@@ -346,9 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"orders/s             {summary.polled / wall:.0f}")
         print(f"ideal (N x {args.latency_ms:g} ms / {args.concurrency})  {ideal:.2f} s")
         print(f"ratio to ideal       {wall / ideal:.2f}")
-        print(
-            f"items read per due order  {items.count / max(summary.due, 1):.3f} ({items.count} items, {items.calls} calls)"
-        )
+        per_order = items.count / max(summary.due, 1)
+        print(f"items read per due order  {per_order:.3f} ({items.count} items, {items.calls} calls)")
         print("CPU seconds during the run: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items())))
         ok = summary.polled == args.orders and summary.failed == 0
         if not ok:
