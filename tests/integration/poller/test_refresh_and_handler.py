@@ -1,0 +1,141 @@
+"""The manual refresh (same code path as the run, one order) and the scheduled Lambda handler."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from cryptosdk import errors
+from cryptosdk.domain import ForbiddenOrderError, OrderNotFoundError
+from cryptosdk.poller import PollerOptions, refresh_order
+from cryptosdk.status import OrderStatus
+from tests.integration.poller.conftest import SHARDS, World
+
+ROOT = Path(__file__).resolve().parents[3]
+INFO = "/api/v2/orders/public-info"
+
+
+def test_refresh_brings_one_order_up_to_date_and_announces_the_change(world: World) -> None:
+    order = world.active_order()
+    world.drive(order, "INCOMING_FUNDS_DETECTED")
+
+    refreshed = refresh_order(order.id, user_id="user-1", deps=world.deps(), options=PollerOptions())
+
+    assert refreshed.status == OrderStatus.CONFIRMING
+    assert refreshed == world.stored(order)
+    assert world.events_for(order) == [("awaiting_deposit", "confirming")]
+
+
+def test_refresh_of_an_unknown_or_foreign_order_is_refused(world: World) -> None:
+    order = world.active_order()
+
+    with pytest.raises(OrderNotFoundError):
+        refresh_order("ord_" + uuid.uuid4().hex, deps=world.deps(), options=PollerOptions())
+    with pytest.raises(ForbiddenOrderError):
+        refresh_order(order.id, user_id="someone-else", deps=world.deps(), options=PollerOptions())
+    assert world.stored(order).version == order.version
+
+
+def test_refresh_of_a_finished_order_does_not_call_the_exchange(world: World) -> None:
+    order = world.active_order()
+    world.drive(order, "WITHDRAWAL_COMPLETED")
+    refresh_order(order.id, deps=world.deps(), options=PollerOptions())
+    before = world.requests_to(INFO)
+
+    again = refresh_order(order.id, deps=world.deps(), options=PollerOptions())
+
+    assert again.status == OrderStatus.COMPLETED
+    assert world.requests_to(INFO) == before
+
+
+def test_refresh_reports_an_exchange_failure_after_recording_the_back_off(world: World) -> None:
+    order = world.active_order()
+    world.fault(INFO, "503")
+
+    with pytest.raises(errors.UpstreamUnavailableError):
+        refresh_order(order.id, deps=world.deps(world.client(max_attempts=1)), options=PollerOptions())
+
+    stored = world.stored(order)
+    assert stored.poll_failures == 1
+    assert stored.status == OrderStatus.AWAITING_DEPOSIT
+
+
+# -- the Lambda handler -------------------------------------------------------------------------
+
+
+def load_handler() -> ModuleType:
+    name = "handler_status_poller"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / "status_poller" / "app.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class FakeContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "StatusPollerFunction"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:StatusPollerFunction"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    remaining_ms: int = 90_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def scheduled_event(detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((ROOT / "events" / "poller-scheduled.json").read_text())
+    if detail is not None:
+        event["detail"] = detail
+    return event
+
+
+def test_the_scheduled_handler_polls_every_shard_and_returns_a_summary(app_env: Any, world: World) -> None:
+    order = world.active_order()
+    world.drive(order, "INCOMING_FUNDS_DETECTED")
+
+    summary = load_handler().lambda_handler(scheduled_event(), FakeContext())
+
+    assert summary["shards"] == [str(n) for n in range(SHARDS)]
+    assert (summary["due"], summary["changed"], summary["failed"]) == (1, 1, 0)
+    assert summary["events_sent"] == 1
+    assert world.stored(order).status == OrderStatus.CONFIRMING
+
+
+def test_a_fan_out_event_polls_only_the_shards_it_names(app_env: Any, world: World) -> None:
+    orders = [world.active_order() for _ in range(8)]
+    shard = orders[0].poll_shard
+    assert shard is not None
+    mine = [o for o in orders if o.poll_shard == shard]
+
+    summary = load_handler().lambda_handler(scheduled_event({"shards": [shard]}), FakeContext())
+
+    assert summary["shards"] == [shard]
+    assert summary["due"] == len(mine)
+    for order in orders:
+        assert (world.stored(order).version == 2) == (order.poll_shard == shard)
+
+
+def test_a_malformed_event_is_refused_before_any_work(app_env: Any, world: World) -> None:
+    from aws_lambda_powertools.utilities.parser import ValidationError
+
+    order = world.active_order()
+
+    with pytest.raises(ValidationError):
+        load_handler().lambda_handler(scheduled_event({"shards": "all"}), FakeContext())
+    assert world.stored(order).version == 1
