@@ -54,6 +54,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--paid-fraction", type=float, default=0.1, help="share of orders with a change")
     parser.add_argument("--dynamodb", choices=("auto", "local", "moto"), default="auto")
     parser.add_argument("--seed-workers", type=int, default=16)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="pollers over disjoint shards (a fan-out of invocations)"
+    )
     return parser.parse_args(argv)
 
 
@@ -259,8 +262,27 @@ class ItemsRead:
 # -- the run --------------------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+@dataclass(frozen=True)
+class RunSpec:
+    sandbox_url: str
+    dynamodb_endpoint: str
+    events_endpoint: str
+    shards: list[str]
+    shard_count: int
+    concurrency: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RunResult:
+    summary: dict[str, Any]
+    wall: float
+    cpu: float
+    items: int
+    item_calls: int
+
+
+def _quiet_environment() -> None:
     # `python -m bench.poller` from the repository root: the layer is not an installed package.
     if str(LAYER) not in sys.path:
         sys.path.insert(0, str(LAYER))
@@ -270,89 +292,150 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CryptoSDK")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
+
+def _keys() -> Any:
+    from cryptosdk.secrets import StaticKeyProvider
+    from local.sandbox import DEFAULT_PUBLIC_KEY, DEFAULT_SECRET_KEY
+
+    return StaticKeyProvider(
+        os.environ.get("SANDBOX_PUBLIC_KEY") or DEFAULT_PUBLIC_KEY,
+        os.environ.get("SANDBOX_SECRET_KEY") or DEFAULT_SECRET_KEY,
+    )
+
+
+def run_poller(spec: RunSpec, start: Any = None) -> RunResult:
+    """One poller (one Lambda invocation) over `spec.shards`, built as the handler builds it."""
+    _quiet_environment()
     from cryptosdk.client import ExchangeClient
     from cryptosdk.events import EventPublisher
     from cryptosdk.poller import PollerDeps, PollerOptions, dynamodb_client, poll_due_orders
     from cryptosdk.retry import RetryPolicy
-    from cryptosdk.secrets import StaticKeyProvider
     from cryptosdk.storage import OrderStore
-    from local.sandbox import DEFAULT_PUBLIC_KEY, DEFAULT_SECRET_KEY
 
-    keys = StaticKeyProvider(
-        os.environ.get("SANDBOX_PUBLIC_KEY") or DEFAULT_PUBLIC_KEY,
-        os.environ.get("SANDBOX_SECRET_KEY") or DEFAULT_SECRET_KEY,
+    # The poller's own client configuration, pointed at the local endpoint.
+    dynamodb = dynamodb_client(
+        spec.concurrency, endpoint_url=spec.dynamodb_endpoint, region_name=REGION, **LOCAL_CREDENTIALS
     )
+    items = ItemsRead(dynamodb)
+    deps = PollerDeps(
+        client=ExchangeClient(
+            spec.sandbox_url, _keys(), pool_size=spec.concurrency * 2, retry=RetryPolicy(max_attempts=4)
+        ),
+        store=OrderStore(TABLE, client=dynamodb),
+        publisher=EventPublisher(BUS, client=aws_client("events", spec.events_endpoint)),
+        clock=lambda: spec.now + timedelta(seconds=1),
+    )
+    options = PollerOptions(
+        shard_count=spec.shard_count, concurrency=spec.concurrency, page_size=max(100, spec.concurrency * 4)
+    )
+    if start is not None:
+        start.wait()
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    summary = poll_due_orders(spec.shards, deps=deps, options=options)
+    wall = time.perf_counter() - started
+    return RunResult(summary.as_dict(), wall, time.process_time() - cpu_before, items.count, items.calls)
+
+
+def _run_in_child(spec: RunSpec, start: Any, results: Any) -> None:
+    results.put(run_poller(spec, start))
+
+
+def run_pollers(specs: list[RunSpec]) -> tuple[list[RunResult], float]:
+    """Run each spec in its own process (a fan-out of invocations), started together."""
+    if len(specs) == 1:
+        result = run_poller(specs[0])
+        return [result], result.wall
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    children = [context.Process(target=_run_in_child, args=(spec, start, results)) for spec in specs]
+    for child in children:
+        child.start()
+    time.sleep(3.0)  # imports and clients ready before the clock starts (not timed)
+    started = time.perf_counter()
+    start.set()
+    collected = [results.get(timeout=900) for _ in specs]
+    wall = time.perf_counter() - started
+    for child in children:
+        child.join(30)
+    return collected, wall
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    _quiet_environment()
+    from cryptosdk.client import ExchangeClient
+
     with servers(args.dynamodb) as stack:
-        print(
-            f"sandbox {stack.sandbox_url}; DynamoDB: {stack.dynamodb_kind}; events: moto server", flush=True
-        )
+        print(f"sandbox {stack.sandbox_url}; DynamoDB: {stack.dynamodb_kind}; bus: moto server", flush=True)
         setup_started = time.perf_counter()
         setup_dynamodb = aws_client("dynamodb", stack.dynamodb_endpoint, args.seed_workers)
         create_table(setup_dynamodb)
         aws_client("events", stack.events_endpoint).create_event_bus(Name=BUS)
-        seeder = ExchangeClient(stack.sandbox_url, keys, pool_size=args.seed_workers)
+        seeder = ExchangeClient(stack.sandbox_url, _keys(), pool_size=args.seed_workers)
         upstream = seed_sandbox(seeder, args.orders, args.seed_workers)
         paid = upstream[: int(len(upstream) * args.paid_fraction)]
         pay(stack.sandbox_url, paid, args.seed_workers)
         now = datetime.now(UTC)
         seed_table(setup_dynamodb, upstream, args.shards, now, args.seed_workers)
-        print(
-            f"setup: {args.orders} orders ({len(paid)} paid) in {time.perf_counter() - setup_started:.1f} s"
-        )
+        setup = time.perf_counter() - setup_started
+        print(f"setup: {args.orders} orders ({len(paid)} paid) in {setup:.1f} s", flush=True)
 
         control = requests.Session()
         control.delete(f"{stack.sandbox_url}/_sandbox/stats", timeout=10).raise_for_status()
         fault = {"endpoint": INFO_PATH, "kind": "latency", "latencyMs": args.latency_ms}
         control.post(f"{stack.sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
 
-        # The poller's own client configuration, pointed at the local endpoint.
-        dynamodb = dynamodb_client(
-            args.concurrency,
-            endpoint_url=stack.dynamodb_endpoint,
-            region_name=REGION,
-            **LOCAL_CREDENTIALS,
-        )
-        items = ItemsRead(dynamodb)
-        deps = PollerDeps(
-            client=ExchangeClient(
+        every = [str(n) for n in range(args.shards)]
+        specs = [
+            RunSpec(
                 stack.sandbox_url,
-                keys,
-                pool_size=args.concurrency * 2,
-                retry=RetryPolicy(max_attempts=4),
-            ),
-            store=OrderStore(TABLE, client=dynamodb),
-            publisher=EventPublisher(BUS, client=aws_client("events", stack.events_endpoint)),
-            clock=lambda: now + timedelta(seconds=1),
-        )
-        options = PollerOptions(
-            shard_count=args.shards, concurrency=args.concurrency, page_size=max(100, args.concurrency * 4)
-        )
+                stack.dynamodb_endpoint,
+                stack.events_endpoint,
+                every[n :: args.processes],
+                args.shards,
+                args.concurrency,
+                now,
+            )
+            for n in range(args.processes)
+        ]
         cpu_before = {name: cpu_seconds(pid) for name, pid in stack.pids.items()}
-        cpu_before["poller"] = time.process_time()
-        started = time.perf_counter()
-        summary = poll_due_orders(deps=deps, options=options)
-        wall = time.perf_counter() - started
+        results, wall = run_pollers(specs)
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in stack.pids.items()}
-        cpu["poller"] = time.process_time() - cpu_before["poller"]
-
+        cpu["poller"] = sum(r.cpu for r in results)
         stats = control.get(f"{stack.sandbox_url}/_sandbox/stats", timeout=10).json()
-        ideal = args.orders * args.latency_ms / 1000 / args.concurrency
-        print(
-            f"run: {summary.due} due, {summary.polled} polled, {summary.changed} changed, "
-            f"{summary.updated} rescheduled, {summary.failed} failed, {summary.events_sent} events sent, "
-            f"{summary.events_failed} events failed, {stats['requests'].get(INFO_PATH, 0)} exchange calls"
-        )
-        print(f"wall time            {wall:.2f} s")
-        print(f"orders/s             {summary.polled / wall:.0f}")
-        print(f"ideal (N x {args.latency_ms:g} ms / {args.concurrency})  {ideal:.2f} s")
-        print(f"ratio to ideal       {wall / ideal:.2f}")
-        per_order = items.count / max(summary.due, 1)
-        print(f"items read per due order  {per_order:.3f} ({items.count} items, {items.calls} calls)")
-        print("CPU seconds during the run: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items())))
-        ok = summary.polled == args.orders and summary.failed == 0
-        if not ok:
-            print("FAILED: not every order was polled cleanly", file=sys.stderr)
-        return 0 if ok else 1
+        return report(args, results, wall, cpu, stats)
+
+
+def report(
+    args: argparse.Namespace, results: list[RunResult], wall: float, cpu: dict[str, float], stats: Any
+) -> int:
+    def total(key: str) -> int:
+        return sum(int(r.summary[key]) for r in results)
+
+    due, polled, failed = total("due"), total("polled"), total("failed")
+    items = sum(r.items for r in results)
+    calls = sum(r.item_calls for r in results)
+    slots = args.concurrency * args.processes
+    ideal = args.orders * args.latency_ms / 1000 / slots
+    print(
+        f"run: {args.processes} poller process(es) x concurrency {args.concurrency}: {due} due, "
+        f"{polled} polled, {total('changed')} changed, {total('updated')} rescheduled, {failed} failed, "
+        f"{total('events_sent')} events sent, {total('events_failed')} events failed, "
+        f"{stats['requests'].get(INFO_PATH, 0)} exchange calls"
+    )
+    print(f"wall time            {wall:.2f} s")
+    print(f"orders/s             {polled / wall:.0f}")
+    print(f"ideal (N x {args.latency_ms:g} ms / {slots})  {ideal:.2f} s")
+    print(f"ratio to ideal       {wall / ideal:.2f}")
+    print(f"items read per due order  {items / max(due, 1):.3f} ({items} items, {calls} calls)")
+    print("CPU seconds during the run: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items())))
+    ok = polled == args.orders and failed == 0
+    if not ok:
+        print("FAILED: not every order was polled cleanly", file=sys.stderr)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
