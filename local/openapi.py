@@ -27,9 +27,6 @@ DESCRIPTION = (
 
 
 def _load(function: str) -> ModuleType:
-    layer = str(ROOT / "layers" / "exchange")
-    if layer not in sys.path:
-        sys.path.insert(0, layer)
     name = f"openapi_handler_{function}"
     spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
     if spec is None or spec.loader is None:

@@ -278,10 +278,6 @@ class LocalStack:
         create_secrets(secretsmanager, template, {names.exchange_secret_id: keys})
         events = session.client("events", endpoint_url=self.moto.endpoint)
         create_event_buses(events, template)
-        # The stack reads a constant or two from the layer the functions use.
-        for layer in template.layers():
-            if str(layer.content_dir) not in sys.path:
-                sys.path.append(str(layer.content_dir))
         sqs = session.client("sqs", endpoint_url=self.moto.endpoint)
         return add_bus_tap(events, sqs, names.event_bus_name)
 

@@ -20,4 +20,4 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
-pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.aws"]
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.aws", "tests.fixtures.dynamodb_local"]

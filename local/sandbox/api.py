@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
-import sys
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -432,17 +429,10 @@ def address_problem(
 
 
 def _address_checks() -> tuple[Any, Any]:
-    # The address rules live in the layer; `python -m local.sandbox` from the repo root has no
-    # layers/exchange on sys.path, so add it once.
-    try:
-        module = importlib.import_module("cryptosdk.addresses")
-    except ImportError:
-        layer = str(Path(__file__).resolve().parents[2] / "layers" / "exchange")
-        if layer in sys.path:
-            raise
-        sys.path.append(layer)
-        module = importlib.import_module("cryptosdk.addresses")
-    return module.check_address, module.check_memo
+    # Imported on first use: bip-utils costs ~0.3 s, and most sandbox calls never check an address.
+    from cryptosdk.addresses import check_address, check_memo
+
+    return check_address, check_memo
 
 
 def error_reply(error: SandboxError) -> Reply:

@@ -28,14 +28,7 @@ from cryptosdk.status import OrderStatus
 from cryptosdk.storage import OrderStore
 from local.sandbox import SandboxServer
 from local.sandbox.deposit_addresses import deposit_address
-from tests.fixtures import dynamodb_local as _dynamodb_local_fixtures
 from tests.fixtures.dynamodb_local import DynamoDBLocalTables
-
-# Not (yet) among the root conftest's plugins: registered here for the race test. Drop these three
-# lines once tests/conftest.py lists "tests.fixtures.dynamodb_local".
-dynamodb_local = _dynamodb_local_fixtures.dynamodb_local
-_dynamodb_local_session_tables = _dynamodb_local_fixtures._dynamodb_local_session_tables
-dynamodb_local_tables = _dynamodb_local_fixtures.dynamodb_local_tables
 
 SHARDS = 4
 AMOUNT = Decimal("0.01")
