@@ -20,6 +20,7 @@ In Lambda, `get_client()` builds one from the environment with keys from Secrets
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -109,7 +110,7 @@ class ExchangeClient:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._keys = keys
-        self._session = session or _pooled_session(pool_size)
+        self._session = session or _pooled_session(pool_size, base_url)
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._retry = retry or RetryPolicy()
@@ -283,7 +284,6 @@ class ExchangeClient:
                 prepared,
                 timeout=(self._connect_timeout, read_timeout),
                 allow_redirects=False,
-                **self._session.merge_environment_settings(prepared.url, {}, None, None, None),
             )
         except requests.Timeout:
             self._log(call, attempt, started, None, "timeout")
@@ -408,8 +408,15 @@ def _same_pair(pair: OrderPair | str | None, request: CreateOrderRequest) -> boo
     return True  # no pair given: destination + amount + time already narrow it down
 
 
-def _pooled_session(pool_size: int) -> requests.Session:
+def _pooled_session(pool_size: int, base_url: str) -> requests.Session:
     session = requests.Session()
+    # requests re-reads proxy and CA settings from the environment on every call (~0.2 ms each, on
+    # the poller's hot path); read them once here instead, honouring NO_PROXY for this host.
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if ca_bundle:
+        session.verify = ca_bundle
+    session.trust_env = False
     # Retries are ours (with jitter and a deadline); urllib3's would double them.
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 1), max_retries=0, pool_block=False)
     session.mount("https://", adapter)
