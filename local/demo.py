@@ -16,7 +16,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +63,6 @@ class Demo:
         self.missing_memo()
         order = self.create_order()
         self.pay(order)
-        self.fast_forward(order["id"])
         final = self.wait_for_completion(order["id"])
         event = self.event_on_bus(order["id"])
         self.out("\ndemo finished: order completed and the event reached the bus")
@@ -135,23 +133,6 @@ class Demo:
         self.out(f"POST /_sandbox/orders/{exchange_id}/events WITHDRAWAL_COMPLETED -> {response.status_code}")
         if response.status_code != 200:
             raise DemoError(f"the sandbox refused the payout: {response.text[:300]}")
-
-    def fast_forward(self, order_id: str) -> None:
-        """Bring the order's next poll time to now instead of waiting it out.
-
-        An order awaiting deposit is next polled two minutes after creation (cryptosdk.status);
-        the demo stands in for those two minutes. The poller still does all the work.
-        """
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        dynamodb = _session().client("dynamodb", endpoint_url=self.state["dynamodb"])
-        dynamodb.update_item(
-            TableName=self.state["orders_table"],
-            Key={"id": {"S": order_id}},
-            UpdateExpression="SET nextPollAt = :now",
-            ConditionExpression="attribute_exists(nextPollAt)",
-            ExpressionAttributeValues={":now": {"S": now}},
-        )
-        self.out("fast-forward: the order's next poll time (2 min after creation) is set to now")
 
     def wait_for_completion(self, order_id: str) -> dict[str, Any]:
         self.step("7. the scheduled poller picks the change up")

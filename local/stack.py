@@ -307,7 +307,11 @@ class LocalStack:
         self, spec: FunctionSpec, template: Any, dynamodb_endpoint: str
     ) -> dict[str, str]:
         assert self.moto is not None
-        return function_environment(spec, self.moto.endpoint, dynamodb_endpoint)
+        env = function_environment(spec, self.moto.endpoint, dynamodb_endpoint)
+        if self.options.poll_every is not None:
+            # A shortened schedule only helps if orders also come due that often.
+            env["POLL_INTERVAL_MAX_SECONDS"] = str(self.options.poll_every)
+        return env
 
     # -- output --------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ snapshot (mapping, expiry, reconciliation, never backwards)."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -267,6 +268,14 @@ def test_nothing_new_only_reschedules() -> None:
     assert decision.fields == {"next_poll_at": T0 + timedelta(minutes=2), "poll_failures": 0}
     assert decision.new_status is None
     assert decision.reason is None
+
+
+def test_a_configured_poll_interval_cap_brings_the_next_poll_closer() -> None:
+    options = dataclasses.replace(OPTIONS, max_poll_interval=timedelta(seconds=5))
+
+    decision = decide(stored(), Snapshot(T0, exchange("CREATION_END")), T0, options)
+
+    assert decision.fields["next_poll_at"] == T0 + timedelta(seconds=5)
 
 
 def test_an_exchange_answer_older_than_our_state_never_moves_it_back() -> None:

@@ -184,3 +184,11 @@ def test_unpaid_orders_expire_after_the_ttl_and_only_they() -> None:
 def test_expiry_refuses_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         is_expired(S.AWAITING_DEPOSIT, datetime(2026, 1, 1), datetime.now(UTC), timedelta(hours=1))  # noqa: DTZ001
+
+
+def test_a_cap_shortens_every_interval_and_its_back_off() -> None:
+    cap = timedelta(seconds=5)
+
+    assert next_poll_delay(S.AWAITING_DEPOSIT, cap=cap) == cap
+    assert next_poll_delay(S.CONFIRMING, consecutive_failures=6, cap=cap) == cap
+    assert next_poll_delay(S.AWAITING_DEPOSIT, cap=timedelta(hours=1)) == timedelta(minutes=2)

@@ -26,6 +26,8 @@ class Settings(BaseModel):
     instruments_cache_seconds: int = Field(default=300, alias="INSTRUMENTS_CACHE_SECONDS", ge=0)
     # The exchange publishes no expiry: an unpaid order counts as expired after this long.
     unpaid_order_ttl_seconds: int = Field(default=3600, alias="UNPAID_ORDER_TTL_SECONDS", gt=0)
+    # Caps every poll interval (demos and local runs want minutes to become seconds); unset in AWS.
+    poll_interval_max_seconds: float | None = Field(default=None, alias="POLL_INTERVAL_MAX_SECONDS", gt=0)
     poll_shards: int = Field(default=4, alias="POLL_SHARDS", ge=1, le=64)
     poller_concurrency: int = Field(default=16, alias="POLLER_CONCURRENCY", ge=1, le=256)
     default_markup_percent: Decimal = Field(default=Decimal("0"), alias="DEFAULT_MARKUP_PERCENT")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,13 @@ from cryptosdk.domain import (
 )
 from cryptosdk.models import CreateOrderRequest, InstrumentRef, Rate
 from cryptosdk.observability import logger
-from cryptosdk.status import OrderStatus, is_terminal, next_poll_delay, status_from_exchange
+from cryptosdk.status import (
+    OrderStatus,
+    is_terminal,
+    next_poll_delay,
+    poll_interval_cap,
+    status_from_exchange,
+)
 from cryptosdk.validation import ValidatedOrder, validate_order
 
 if TYPE_CHECKING:
@@ -65,6 +71,12 @@ def _poll_shards() -> int:
     from cryptosdk.config import get_settings
 
     return get_settings().poll_shards
+
+
+def _poll_cap() -> timedelta | None:
+    from cryptosdk.config import get_settings
+
+    return poll_interval_cap(get_settings().poll_interval_max_seconds)
 
 
 def build_intent(validated: ValidatedOrder, idempotency_key: str | None, now: datetime, shards: int) -> Order:
@@ -99,7 +111,7 @@ def build_intent(validated: ValidatedOrder, idempotency_key: str | None, now: da
         updated_at=now,
         version=1,
         poll_shard=shard_for(order_id, shards),
-        next_poll_at=now + next_poll_delay(OrderStatus.PENDING_CREATE),
+        next_poll_at=now + next_poll_delay(OrderStatus.PENDING_CREATE, cap=_poll_cap()),
     )
 
 
@@ -157,7 +169,9 @@ def place_order(
             amount_to_receive=created.amount_to_get or intent.amount_to_receive,
             status=status,
             poll_shard=None if is_terminal(status) else intent.poll_shard,
-            next_poll_at=None if is_terminal(status) else utc_now() + next_poll_delay(status),
+            next_poll_at=None
+            if is_terminal(status)
+            else utc_now() + next_poll_delay(status, cap=_poll_cap()),
         )
     except Exception:
         # The order exists upstream; the intent (still pending_create, in the poll index) lets the

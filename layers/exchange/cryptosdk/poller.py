@@ -52,6 +52,7 @@ from cryptosdk.status import (
     is_expired,
     is_terminal,
     next_poll_delay,
+    poll_interval_cap,
     status_from_exchange,
 )
 
@@ -82,6 +83,8 @@ class PollerOptions:
     write_margin_seconds: float = 3.0
     # The run's first pause after a persistent 429 (doubling while it persists).
     rate_limit_pause_seconds: float = 1.0
+    # POLL_INTERVAL_MAX_SECONDS: every poll interval at most this (local demos); None in AWS.
+    max_poll_interval: timedelta | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PollerOptions:
@@ -90,6 +93,7 @@ class PollerOptions:
             concurrency=settings.poller_concurrency,
             page_size=max(100, settings.poller_concurrency * 4),
             unpaid_ttl=timedelta(seconds=settings.unpaid_order_ttl_seconds),
+            max_poll_interval=poll_interval_cap(settings.poll_interval_max_seconds),
         )
 
 
@@ -302,10 +306,13 @@ def exchange_fields(order: Order, exchange: ExchangeOrder) -> dict[str, Any]:
     return fields
 
 
-def _schedule(status: OrderStatus, now: datetime, failures: int = 0) -> dict[str, Any]:
+def _schedule(
+    status: OrderStatus, now: datetime, options: PollerOptions, failures: int = 0
+) -> dict[str, Any]:
     if is_terminal(status):
         return {}  # apply_update removes a terminal order from the poll index
-    return {"next_poll_at": now + next_poll_delay(status, failures), "poll_failures": failures}
+    delay = next_poll_delay(status, failures, options.max_poll_interval)
+    return {"next_poll_at": now + delay, "poll_failures": failures}
 
 
 def _newest_kind(exchange: ExchangeOrder) -> str | None:
@@ -330,7 +337,7 @@ def decide(order: Order, snapshot: Snapshot, now: datetime, options: PollerOptio
     if target != order.status and can_transition(order.status, target):
         fields["status"] = target
     status = OrderStatus(fields.get("status", order.status))
-    fields.update(_schedule(status, now))
+    fields.update(_schedule(status, now, options))
     return Decision(fields, reason if "status" in fields else None)
 
 
@@ -345,11 +352,11 @@ def _adoption_fields(exchange: ExchangeOrder) -> dict[str, Any]:
 
 def _decide_not_found(order: Order, now: datetime, options: PollerOptions) -> Decision:
     if order.exchange_order_id is not None or order.status != OrderStatus.PENDING_CREATE:
-        return Decision(_schedule(order.status, now))
+        return Decision(_schedule(order.status, now, options))
     if now - order.created_at >= options.reconcile_deadline:
         reason = "create-order outcome unknown and the order is not in the exchange's order list"
         return Decision({"status": OrderStatus.FAILED, "failure_reason": reason}, reason)
-    return Decision(_schedule(order.status, now))
+    return Decision(_schedule(order.status, now, options))
 
 
 def decide_failure(
@@ -360,7 +367,7 @@ def decide_failure(
     if gone and is_expired(order.status, order.created_at, now, options.unpaid_ttl):
         reason = "unpaid and no longer known to the exchange"
         return Decision({"status": OrderStatus.EXPIRED}, reason)
-    return Decision(_schedule(order.status, now, order.poll_failures + 1))
+    return Decision(_schedule(order.status, now, options, order.poll_failures + 1))
 
 
 def status_event(before: Order, after: Order) -> OrderStatusChanged:

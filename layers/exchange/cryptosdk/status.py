@@ -157,16 +157,23 @@ _POLL_INTERVAL: dict[OrderStatus, timedelta] = {
 MAX_POLL_BACKOFF = timedelta(minutes=30)
 
 
-def next_poll_delay(status: OrderStatus, consecutive_failures: int = 0) -> timedelta:
-    """How long to wait before polling an order again; doubles per consecutive failure, capped."""
+def next_poll_delay(
+    status: OrderStatus, consecutive_failures: int = 0, cap: timedelta | None = None
+) -> timedelta:
+    """How long to wait before polling an order again; doubles per consecutive failure, capped
+    at MAX_POLL_BACKOFF, and at `cap` when one is configured (POLL_INTERVAL_MAX_SECONDS)."""
     if is_terminal(status):
         raise ValueError(f"terminal status {status.value} is never polled")
-    base = _POLL_INTERVAL[status]
-    if consecutive_failures <= 0:
-        return base
-    # Cap the exponent before multiplying so a huge failure count cannot overflow.
-    factor = 1 << min(consecutive_failures, 16)
-    return min(base * factor, max(base, MAX_POLL_BACKOFF))
+    delay = _POLL_INTERVAL[status]
+    if consecutive_failures > 0:
+        # Cap the exponent before multiplying so a huge failure count cannot overflow.
+        factor = 1 << min(consecutive_failures, 16)
+        delay = min(delay * factor, max(delay, MAX_POLL_BACKOFF))
+    return delay if cap is None else min(delay, cap)
+
+
+def poll_interval_cap(max_seconds: float | None) -> timedelta | None:
+    return None if max_seconds is None else timedelta(seconds=max_seconds)
 
 
 def is_expired(status: OrderStatus, created_at: datetime, now: datetime, ttl: timedelta) -> bool:
