@@ -19,8 +19,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Self
+
+from local.service import Service
 
 LOCAL_DIR = Path(__file__).resolve().parent
 NODE_MODULES = LOCAL_DIR / "node_modules"
@@ -184,7 +185,7 @@ def build_launcher(dist: DynamoDBLocalDist, node_modules: Path = NODE_MODULES) -
     return out_dir
 
 
-class DynamoDBLocal:
+class DynamoDBLocal(Service):
     """DynamoDB Local in memory on 127.0.0.1:<port>, as a child process group."""
 
     def __init__(self, port: int, *, node_modules: Path = NODE_MODULES, log_file: Path | None = None) -> None:
@@ -258,20 +259,12 @@ class DynamoDBLocal:
             self._process.stop()
             self._process = None
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
 
 class DynamoDBLocalUnavailableError(RuntimeError):
     """DynamoDB Local cannot run here; the message says why in a sentence."""
 
 
-class MotoServer:
+class MotoServer(Service):
     """moto's threaded server in this process, bound to 127.0.0.1."""
 
     def __init__(self, port: int) -> None:
@@ -298,11 +291,3 @@ class MotoServer:
         self._server = None
         if server is not None:
             server.stop()  # type: ignore[attr-defined]
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.runtime import ACCOUNT_ID, InvocationError
+from local.service import Service
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OPENAPI_FILE = REPO_ROOT / "openapi.json"
@@ -427,7 +427,7 @@ class GatewayHTTPServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
 
 
-class GatewayServer:
+class GatewayServer(Service):
     """The gateway on 127.0.0.1:<port> in a background thread (port 0 picks a free one)."""
 
     def __init__(self, gateway: Gateway, port: int = 0) -> None:
@@ -459,11 +459,3 @@ class GatewayServer:
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -20,10 +20,10 @@ import sys
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from local.runtime import FunctionSpec, FunctionWorker, InvocationError
+from local.service import Service
 from local.stack import (
     DEFAULT_STATE_DIR,
     FAKE_AWS,
@@ -58,7 +58,7 @@ def _running_stack(state_dir: Path) -> dict[str, Any] | None:
     return state
 
 
-class Invoker:
+class Invoker(Service):
     """Runs template functions against a running stack, or an embedded world it starts itself."""
 
     def __init__(self, state_dir: Path = DEFAULT_STATE_DIR, *, use_running_stack: bool = True) -> None:
@@ -97,14 +97,6 @@ class Invoker:
         if self._embedded is not None:
             self._embedded.stop()
             self._embedded = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         """The handler's result; raises InvocationError when the handler fails."""

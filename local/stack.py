@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any, Self, TextIO
 
 from local.aws_local import (
@@ -40,6 +40,7 @@ from local.aws_local import (
 from local.gateway import AUTH_MODES, Gateway, GatewayServer, Route
 from local.runtime import FunctionPool, FunctionSpec, lambda_environment
 from local.scheduler import Schedule, Scheduler
+from local.service import Service
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = REPO_ROOT / ".local-state"
@@ -100,7 +101,7 @@ def _say(out: TextIO, line: str) -> None:
     out.flush()
 
 
-class LocalStack:
+class LocalStack(Service):
     """Everything `make run` starts, as one object: `with LocalStack(options) as stack: ...`."""
 
     def __init__(
@@ -370,14 +371,6 @@ class LocalStack:
         if self.info is not None and state.exists():
             state.unlink()
         self.info = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 class StackError(RuntimeError):

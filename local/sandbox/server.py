@@ -16,8 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from local.sandbox.api import Reply, Request, SandboxApp, SandboxSettings, error_reply
@@ -26,6 +25,7 @@ from local.sandbox.errors import SandboxError
 from local.sandbox.faults import STATUS_MESSAGES
 from local.sandbox.orders import LifecycleSettings
 from local.sandbox.schemas import FaultSpec
+from local.service import Service
 
 logger = logging.getLogger("local.sandbox")
 
@@ -122,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
 
-class SandboxServer:
+class SandboxServer(Service):
     """The sandbox exchange on 127.0.0.1, in process: `with SandboxServer(port=0) as sandbox: sandbox.url`."""
 
     def __init__(
@@ -170,7 +170,7 @@ class SandboxServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> SandboxServer:
+    def start(self) -> Self:
         if self._httpd is not None:
             return self
         self._stopping.clear()
@@ -195,14 +195,6 @@ class SandboxServer:
                 connection.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-    def __enter__(self) -> SandboxServer:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # ---- in-process conveniences (tests use these instead of HTTP when they need no wire) ------
 
