@@ -19,7 +19,7 @@ export AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test pytest lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check bench demo invoke clean
+.PHONY: install run test pytest cold-start lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check bench demo invoke clean
 
 install: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP)
 
@@ -77,6 +77,10 @@ openapi-check: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.poller $(ARGS)
+
+# Handler import time per function (cold start), median of 5 fresh interpreters.
+cold-start: $(STAMP)
+	$(PY) -m bench.cold_start $(ARGS)
 
 demo: $(STAMP)
 	$(PY) -m local.demo $(ARGS)
