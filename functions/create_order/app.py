@@ -64,7 +64,8 @@ def create_order(
     return json_response(status, payload, {"Location": f"/orders/{order.id}"})
 
 
-@logger.inject_lambda_context(clear_state=True)
+# Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries Authorization headers.
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from cryptosdk.orders import register_lambda_context

@@ -79,7 +79,8 @@ def refresh(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) -> R
     return json_response(200, OrderOut.from_order(order).model_dump(mode="json", by_alias=True))
 
 
-@logger.inject_lambda_context(clear_state=True)
+# Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries Authorization headers.
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)

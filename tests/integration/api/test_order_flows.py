@@ -194,11 +194,19 @@ def test_jwt_without_subject_is_401(api: Call) -> None:
 # -- secrecy ----------------------------------------------------------------------------------
 
 
+BEARER = "caller-token-do-not-log-7f3a"
+
+
 def test_no_response_or_log_contains_the_secret_or_a_signature(
     api: Call, sandbox: Any, faults: Any, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     answers = [
-        api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": new_key()}),
+        api(
+            "POST",
+            "/orders",
+            body=order_body(),
+            headers={"Idempotency-Key": new_key(), "Authorization": f"Bearer {BEARER}"},
+        ),
         api("POST", "/addresses/validate", body={"currency": "ETH", "network": "ERC20", "address": "0x12"}),
     ]
     faults(endpoint="/api/v2/orders/public/create", kind="424")
@@ -211,4 +219,5 @@ def test_no_response_or_log_contains_the_secret_or_a_signature(
     assert secret
     assert secret not in everything
     assert "x-api-signature" not in everything.lower()
+    assert BEARER not in everything
     assert "Traceback" not in "".join(a.text for a in answers)
