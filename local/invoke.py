@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
-from local.runtime import FunctionSpec, FunctionWorker, InvocationError
+from local.runtime import FunctionSpec, FunctionWorker, InvocationError, function_specs
 from local.service import Service
 from local.stack import (
     DEFAULT_STATE_DIR,
@@ -117,17 +117,7 @@ class Invoker(Service):
                 "ExchangeApiUrl": self.endpoints["sandbox"],
             }
         )
-        fn = find_function(template, function)
-        layers = {layer.logical_id: layer.content_dir for layer in template.layers()}
-        return FunctionSpec(
-            name=fn.logical_id,
-            code_dir=fn.code_dir,
-            handler=fn.handler,
-            environment=fn.environment,
-            timeout_seconds=float(fn.timeout),
-            memory_mb=fn.memory_size,
-            layer_dirs=tuple(layers[layer] for layer in fn.layers if layer in layers),
-        )
+        return function_specs(template)[find_function(template, function).logical_id]
 
 
 def read_event(source: str) -> dict[str, Any]:

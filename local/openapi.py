@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import importlib.util
 import json
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from local.runtime import function_specs, load_handler_module
+from local.template import load_template
+
 ROOT = Path(__file__).resolve().parents[1]
-HTTP_FUNCTIONS = ("instruments", "create_order", "orders")
 TITLE = "CryptoSDK exchange backend"
 VERSION = "1.0.0"
 DESCRIPTION = (
@@ -26,15 +27,12 @@ DESCRIPTION = (
 )
 
 
-def _load(function: str) -> ModuleType:
-    name = f"openapi_handler_{function}"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load functions/{function}/app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+def http_handler_modules() -> list[ModuleType]:
+    """The handler module of every function behind an API route, in the template's route order."""
+    template = load_template(parameters={"ExchangeApiUrl": "https://exchange.invalid"})
+    specs = function_specs(template)
+    functions = dict.fromkeys(route.function for route in template.routes())
+    return [load_handler_module(specs[function]) for function in functions]
 
 
 def _drop_default_validation_schemas(document: dict[str, Any]) -> None:
@@ -54,8 +52,8 @@ def build_document() -> dict[str, Any]:
         "paths": {},
         "components": {"schemas": {}},
     }
-    for function in HTTP_FUNCTIONS:
-        app = _load(function).app
+    for module in http_handler_modules():
+        app = module.app
         part = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
         for path, operations in part.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(operations)

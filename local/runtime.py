@@ -29,7 +29,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from local.template import FunctionDef, Template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIRS = (REPO_ROOT / "layers" / "exchange",)
@@ -47,6 +50,19 @@ class FunctionSpec:
     timeout_seconds: float = 30.0
     memory_mb: int = 512
     layer_dirs: tuple[Path, ...] = LAYER_DIRS
+
+    @classmethod
+    def from_template(cls, fn: FunctionDef, layer_dirs: Mapping[str, Path]) -> FunctionSpec:
+        """The spec of one template function; `layer_dirs` maps layer logical ids to their code."""
+        return cls(
+            name=fn.logical_id,
+            code_dir=fn.code_dir,
+            handler=fn.handler,
+            environment=fn.environment,
+            timeout_seconds=float(fn.timeout),
+            memory_mb=fn.memory_size,
+            layer_dirs=tuple(layer_dirs[layer] for layer in fn.layers if layer in layer_dirs),
+        )
 
     @property
     def handler_file(self) -> Path:
@@ -85,18 +101,32 @@ class InvocationError(Exception):
         self.payload = payload
 
 
-def load_handler(spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
-    """Import the handler file under a module name unique to this function."""
+def function_specs(template: Template) -> dict[str, FunctionSpec]:
+    """Every function of the template, by logical id."""
+    layer_dirs = {layer.logical_id: layer.content_dir for layer in template.layers()}
+    return {fn.logical_id: FunctionSpec.from_template(fn, layer_dirs) for fn in template.functions()}
+
+
+def load_handler_module(spec: FunctionSpec) -> ModuleType:
+    """Import the handler file under a module name unique to this function (every function's
+    module is `app`), once per process."""
+    module_name = f"local_function_{spec.name}_{spec.handler_file.stem}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
     for path in (*[str(p) for p in spec.layer_dirs], str(spec.code_dir)):
         if path not in sys.path:
             sys.path.insert(0, path)
-    module_name = f"local_function_{spec.name}_{spec.handler_file.stem}"
     module_spec = importlib.util.spec_from_file_location(module_name, spec.handler_file)
     if module_spec is None or module_spec.loader is None:
         raise FileNotFoundError(f"handler file not found: {spec.handler_file}")
     module: ModuleType = importlib.util.module_from_spec(module_spec)
     sys.modules[module_name] = module
     module_spec.loader.exec_module(module)
+    return module
+
+
+def load_handler(spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
+    module = load_handler_module(spec)
     handler = getattr(module, spec.handler_function, None)
     if not callable(handler):
         raise AttributeError(f"{spec.handler_file} has no callable {spec.handler_function!r}")

@@ -38,7 +38,7 @@ from local.aws_local import (
     port_is_free,
 )
 from local.gateway import AUTH_MODES, Gateway, GatewayServer, Route
-from local.runtime import FunctionPool, FunctionSpec, lambda_environment
+from local.runtime import FunctionPool, FunctionSpec, function_specs, lambda_environment
 from local.scheduler import Schedule, Scheduler
 from local.service import Service
 
@@ -290,19 +290,7 @@ class LocalStack(Service):
 
     @staticmethod
     def _function_specs(template: Any) -> dict[str, FunctionSpec]:
-        layer_dirs = {layer.logical_id: layer.content_dir for layer in template.layers()}
-        return {
-            fn.logical_id: FunctionSpec(
-                name=fn.logical_id,
-                code_dir=fn.code_dir,
-                handler=fn.handler,
-                environment=fn.environment,
-                timeout_seconds=float(fn.timeout),
-                memory_mb=fn.memory_size,
-                layer_dirs=tuple(layer_dirs[layer] for layer in fn.layers if layer in layer_dirs),
-            )
-            for fn in template.functions()
-        }
+        return function_specs(template)
 
     def _function_environment(
         self, spec: FunctionSpec, template: Any, dynamodb_endpoint: str

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 import requests
+
+from tests.handlers import handler_module, lambda_context
 
 ROOT = Path(__file__).resolve().parents[3]
 FUNCTIONS = ("instruments", "create_order", "orders")
@@ -23,34 +22,6 @@ FUNCTIONS = ("instruments", "create_order", "orders")
 BTC_ADDRESS = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 ETH_ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 XRP_ADDRESS = "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh"
-
-
-def load_handler(function: str) -> ModuleType:
-    """functions/<name>/app.py under a unique module name (every function's module is `app`)."""
-    name = f"handler_{function}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class FakeContext:
-    """The attributes Powertools reads from a Lambda context."""
-
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    remaining_ms: int = 30_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 @dataclass
@@ -167,8 +138,10 @@ def api(app_env: Any, monkeypatch: pytest.MonkeyPatch) -> Call:
     monkeypatch.setenv("AUTH_MODE", "IAM")
 
     def call(method: str, path: str, **kwargs: Any) -> Answer:
-        handler = load_handler(function_for(method, path))
-        result = handler.lambda_handler(make_event(method, path, **kwargs), FakeContext())
+        function = function_for(method, path)
+        result = handler_module(function).lambda_handler(
+            make_event(method, path, **kwargs), lambda_context(function)
+        )
         headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
         return Answer(result["statusCode"], headers, result.get("body") or "")
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.api.conftest import FakeContext, function_for, load_handler
+from tests.handlers import handler_module, lambda_context
+from tests.integration.api.conftest import function_for
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 HTTP_EVENTS = sorted(p for p in EVENTS.glob("*.json") if json.loads(p.read_text()).get("version") == "2.0")
@@ -18,8 +19,8 @@ HTTP_EVENTS = sorted(p for p in EVENTS.glob("*.json") if json.loads(p.read_text(
 def test_each_recorded_event_gets_a_shaped_answer(path: Path, api: Any) -> None:
     event = json.loads(path.read_text())
     method = event["requestContext"]["http"]["method"]
-    handler = load_handler(function_for(method, event["rawPath"]))
-    result = handler.lambda_handler(event, FakeContext())
+    function = function_for(method, event["rawPath"])
+    result = handler_module(function).lambda_handler(event, lambda_context(function))
     assert result["statusCode"] < 500, result["body"]
     body = json.loads(result["body"])
     assert isinstance(body, dict)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -17,7 +13,10 @@ from cryptosdk import errors
 from cryptosdk.domain import ForbiddenOrderError, OrderNotFoundError
 from cryptosdk.poller import PollerOptions, refresh_order
 from cryptosdk.status import OrderStatus
+from tests.handlers import handler_module, lambda_context
 from tests.integration.poller.conftest import SHARDS, World
+
+POLLER = "StatusPollerFunction"
 
 ROOT = Path(__file__).resolve().parents[3]
 INFO = "/api/v2/orders/public-info"
@@ -71,33 +70,6 @@ def test_refresh_reports_an_exchange_failure_after_recording_the_back_off(world:
 # -- the Lambda handler -------------------------------------------------------------------------
 
 
-def load_handler() -> ModuleType:
-    name = "handler_status_poller"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / "status_poller" / "app.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class FakeContext:
-    """The attributes Powertools reads from a Lambda context."""
-
-    function_name: str = "StatusPollerFunction"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:StatusPollerFunction"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    remaining_ms: int = 90_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 def scheduled_event(detail: dict[str, Any] | None = None) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((ROOT / "events" / "poller-scheduled.json").read_text())
     if detail is not None:
@@ -109,7 +81,7 @@ def test_the_scheduled_handler_polls_every_shard_and_returns_a_summary(app_env: 
     order = world.active_order()
     world.drive(order, "INCOMING_FUNDS_DETECTED")
 
-    summary = load_handler().lambda_handler(scheduled_event(), FakeContext())
+    summary = handler_module(POLLER).lambda_handler(scheduled_event(), lambda_context(POLLER))
 
     assert summary["shards"] == [str(n) for n in range(SHARDS)]
     assert (summary["due"], summary["changed"], summary["failed"]) == (1, 1, 0)
@@ -123,7 +95,9 @@ def test_a_fan_out_event_polls_only_the_shards_it_names(app_env: Any, world: Wor
     assert shard is not None
     mine = [o for o in orders if o.poll_shard == shard]
 
-    summary = load_handler().lambda_handler(scheduled_event({"shards": [shard]}), FakeContext())
+    summary = handler_module(POLLER).lambda_handler(
+        scheduled_event({"shards": [shard]}), lambda_context(POLLER)
+    )
 
     assert summary["shards"] == [shard]
     assert summary["due"] == len(mine)
@@ -137,5 +111,5 @@ def test_a_malformed_event_is_refused_before_any_work(app_env: Any, world: World
     order = world.active_order()
 
     with pytest.raises(ValidationError):
-        load_handler().lambda_handler(scheduled_event({"shards": "all"}), FakeContext())
+        handler_module(POLLER).lambda_handler(scheduled_event({"shards": "all"}), lambda_context(POLLER))
     assert world.stored(order).version == 1
