@@ -48,7 +48,7 @@ run:
 # The three environments install side by side; then every gate runs, pytest last.
 test:
 	@$(MAKE) --no-print-directory -j3 install
-	@$(MAKE) --no-print-directory lint typecheck cfn-lint validate openapi-check pytest
+	@$(MAKE) --no-print-directory lint typecheck cfn-lint validate build openapi-check pytest
 
 pytest: $(STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
