@@ -53,6 +53,10 @@ test:
 pytest: $(STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
+# One tier at a time while working (make test runs them all).
+unit integration e2e: $(STAMP)
+	$(PY) -m pytest tests/$@ $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
