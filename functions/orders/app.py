@@ -69,7 +69,8 @@ def list_orders(
             "description": "The order after the refresh",
             "content": {"application/json": {"model": OrderOut}},
         },
-        **error_responses(401, 404, 409),
+        # No body is needed, but one sent still passes the shared body checks (415 if not JSON).
+        **error_responses(401, 404, 409, with_body=True),
     },
 )
 def refresh(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) -> Response[str]:

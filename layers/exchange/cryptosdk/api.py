@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from re import Match
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -27,7 +29,8 @@ ERROR_RESPONSES: dict[int, str] = {
 
 
 def error_responses(*extra: int, with_body: bool = False) -> dict[int, Any]:
-    """OpenAPI `responses` for a route: our ErrorResponse for every error status it can give."""
+    """OpenAPI `responses` for a route: our ErrorResponse for every error status it can give.
+    `with_body` for every POST: the shared body checks run on any body sent, needed or not."""
     from cryptosdk.api_models import ErrorResponse
 
     codes = sorted(set(ERROR_RESPONSES) | set(extra))
@@ -67,13 +70,27 @@ def error_response(answer: ErrorAnswer, request_id: str | None) -> Response[str]
     return json_response(answer.status, answer.body(request_id), headers)
 
 
+class _Resolver(APIGatewayHttpResolver):
+    """Path parameters percent-decoded, as API Gateway's own pathParameters are.
+
+    Powertools matches routes against rawPath, which API Gateway leaves percent-encoded, so
+    `/orders/ord%5F1` reached the handler as `ord%5F1`: a 404 for an order that exists, and
+    the length limit the OpenAPI document states counted the escapes instead of the characters.
+    """
+
+    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
+        return {name: unquote(value) for name, value in match.groupdict().items()}
+
+
 def build_resolver() -> APIGatewayHttpResolver:
     """A resolver with validation on and every error answered in our shape."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = _Resolver(enable_validation=True)
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[str]:
-        return error_response(validation_answer(list(exc.errors())), _request_id(app))
+        from cryptosdk.api_models import PATTERN_REASONS
+
+        return error_response(validation_answer(list(exc.errors()), PATTERN_REASONS), _request_id(app))
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _any(exc: Exception) -> Response[str]:
@@ -100,7 +117,7 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
         return {
             "statusCode": answer.status,
             "headers": answer.response_headers(),
-            "body": json.dumps(answer.body(request_id)),
+            "body": json.dumps(answer.body(request_id), separators=(",", ":"), ensure_ascii=False),
             "isBase64Encoded": False,
         }
     return app.resolve(event, context)

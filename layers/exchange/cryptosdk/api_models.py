@@ -16,12 +16,29 @@ from cryptosdk.domain import AddressVerdict, Leg, Order, OrderRequest, Party, Ra
 from cryptosdk.models import Instrument, Rate
 from cryptosdk.status import OrderStatus
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-Memo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
-Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+# No control characters (NUL, newlines, escapes) in anything we store, log or hand the exchange:
+# JSON can carry them, but no currency, address, memo or id of ours contains one.
+NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=NO_CONTROLS)
+]
+Address = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=NO_CONTROLS)
+]
+Memo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128, pattern=NO_CONTROLS)]
+Ident = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=NO_CONTROLS)
+]
 # A positive decimal written as a string: no exponent, no sign, no thousands separators.
-DecimalString = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?$")]
+DECIMAL = r"^(0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?$"
+DecimalString = Annotated[str, StringConstraints(pattern=DECIMAL)]
+
+# A caller reads these instead of the regular expression a pattern error would quote.
+PATTERN_REASONS = {
+    NO_CONTROLS: "Must not contain control characters.",
+    DECIMAL: 'Must be a positive decimal number written as a string, like "0.05" '
+    "(no sign, exponent or separators; at most 30 digits each side of the point).",
+}
 
 
 def money(value: Decimal | None) -> str | None:

@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,14 +179,33 @@ def answer_for(exc: Exception) -> ErrorAnswer:
         return ErrorAnswer(
             503, "service_misconfigured", "The service is not configured to reach the exchange."
         )
-    idem = _idempotency_answer(exc)
-    if idem is not None:
-        return idem
+    known = _idempotency_answer(exc) or _powertools_answer(exc)
+    if known is not None:
+        return known
     return ErrorAnswer(500, "internal_error", "Something went wrong on our side.")
 
 
-def validation_answer(errors_: Sequence[dict[str, Any]]) -> ErrorAnswer:
-    """Powertools' request validation errors as field-level reasons (paths as the caller wrote them)."""
+def _powertools_answer(exc: Exception) -> ErrorAnswer | None:
+    # Powertools raises this for a body type it cannot parse; our catch-all handler sees it before
+    # Powertools' own 415 would, so without this it became a 500.
+    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
+
+    if isinstance(exc, RequestUnsupportedContentType):
+        return _unsupported_media(None)
+    return None
+
+
+def _unsupported_media(media: str | None) -> ErrorAnswer:
+    # Echo only a short printable rendering of what the caller sent; the header is theirs, not ours.
+    shown = "".join(c for c in (media or "")[:64] if c.isprintable()) or "none"
+    return ErrorAnswer(415, "unsupported_media_type", f"Send the body as application/json (got {shown}).")
+
+
+def validation_answer(
+    errors_: Sequence[dict[str, Any]], pattern_reasons: Mapping[str, str] | None = None
+) -> ErrorAnswer:
+    """Powertools' request validation errors as field-level reasons (paths as the caller wrote them).
+    A pattern mismatch reads as the sentence in `pattern_reasons` rather than a regular expression."""
     fields = []
     for err in errors_:
         loc = [str(part) for part in err.get("loc", ())]
@@ -195,7 +214,10 @@ def validation_answer(errors_: Sequence[dict[str, Any]]) -> ErrorAnswer:
         name = ".".join(path) if path else "body"
         if where == "header" and name.lower() == "idempotency-key":
             name = "Idempotency-Key"
-        fields.append(FieldError(field=name, reason=str(err.get("msg") or err.get("type") or "invalid")))
+        pattern = (err.get("ctx") or {}).get("pattern")
+        reason = (pattern_reasons or {}).get(pattern) if isinstance(pattern, str) else None
+        reason = reason or str(err.get("msg") or err.get("type") or "invalid")
+        fields.append(FieldError(field=name, reason=reason))
     return ErrorAnswer(422, "validation_failed", "The request has invalid fields.", fields)
 
 
@@ -216,10 +238,7 @@ def precheck_body(event: dict[str, Any]) -> dict[str, Any]:
         return event
     media = content_type.split(";", 1)[0].strip()
     if media != "application/json" and not media.endswith("+json"):
-        shown = media or "none"
-        raise RequestRejectedError(
-            ErrorAnswer(415, "unsupported_media_type", f"Send the body as application/json (got {shown}).")
-        )
+        raise RequestRejectedError(_unsupported_media(media))
     raw = _raw_body(body, bool(event.get("isBase64Encoded")))
     try:
         text = raw.decode("utf-8")
@@ -237,7 +256,16 @@ def precheck_body(event: dict[str, Any]) -> dict[str, Any]:
         ) from None
     if not isinstance(parsed, dict):
         raise RequestRejectedError(ErrorAnswer(400, "malformed_json", "The body must be a JSON object."))
-    return {**event, "body": text, "isBase64Encoded": False}
+    return {**event, "headers": _json_headers(event), "body": text, "isBase64Encoded": False}
+
+
+def _json_headers(event: dict[str, Any]) -> dict[str, str]:
+    """The event's headers with one canonical Content-Type. Powertools parses a body only when the
+    header starts with lower-case `application/json`; `+json` types or `Application/JSON` that we
+    accepted above would otherwise reach it as an unsupported type."""
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if str(k).lower() != "content-type"}
+    headers["content-type"] = "application/json"
+    return headers
 
 
 def _refuse_constant(name: str) -> Any:
