@@ -154,6 +154,17 @@ def test_control_characters_are_refused_before_anything_is_stored(
     assert not [i for i in aws.table().scan()["Items"] if i["id"].startswith("ord_")]
 
 
+@pytest.mark.parametrize("memo", ["\t", " 12345\n", "a\tb", "a\u0000b", "\u00e9\u202e", "x\u007f"])
+def test_the_document_pattern_says_exactly_what_the_route_accepts(api: Call, memo: str) -> None:
+    import re
+
+    schema = _document()["components"]["schemas"]["AddressValidateBody"]["properties"]["memo"]
+    pattern = next(option["pattern"] for option in schema["anyOf"] if option.get("type") == "string")
+    answer = api("POST", "/addresses/validate", body={**VALIDATE_BODY, "memo": memo})
+    assert_contract(answer, "POST", "/addresses/validate")
+    assert (answer.status == 200) == (re.search(pattern, memo) is not None), answer.text
+
+
 def test_pattern_errors_read_as_sentences_not_regular_expressions(api: Call) -> None:
     answer = api("POST", "/orders", body=order_body(amount="1e3"), headers={"Idempotency-Key": new_key()})
     assert_contract(answer, "POST", "/orders")
