@@ -16,11 +16,11 @@ from cryptosdk.domain import AddressVerdict, Leg, Order, OrderRequest, Party, Ra
 from cryptosdk.models import Instrument, Rate
 from cryptosdk.status import OrderStatus
 
-# No control characters (NUL, newlines, escapes) in anything we store, log or hand the exchange:
+# No control characters (C0, DEL, C1: NUL, newlines, escapes) in anything we store, log or hand the exchange:
 # JSON can carry them, but no currency, address, memo or id of ours contains one. Surrounding
 # whitespace (a tab included) is allowed because it is stripped before the check; the document
 # then says exactly what the model accepts.
-NO_CONTROLS = r"^\s*[^\x00-\x1f\x7f]*\s*$"
+NO_CONTROLS = r"^\s*[^\x00-\x1f\x7f-\x9f]*\s*$"
 Code = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=NO_CONTROLS)
 ]

@@ -154,7 +154,9 @@ def test_control_characters_are_refused_before_anything_is_stored(
     assert not [i for i in aws.table().scan()["Items"] if i["id"].startswith("ord_")]
 
 
-@pytest.mark.parametrize("memo", ["\t", " 12345\n", "a\tb", "a\u0000b", "\u00e9\u202e", "x\u007f"])
+@pytest.mark.parametrize(
+    "memo", ["\t", " 12345\n", "a\tb", "a\u0000b", "\u00e9\u202e", "x\u007f", "x\u0093y"]
+)
 def test_the_document_pattern_says_exactly_what_the_route_accepts(api: Call, memo: str) -> None:
     import re
 
