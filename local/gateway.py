@@ -365,6 +365,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers a method it has no do_* for with its own 501 page; API Gateway routes
+        # every method, so an undeclared one (TRACE, QUERY, ...) gets the route table's JSON 404.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
     def _serve(self) -> None:
         started = time.perf_counter()
         length = int(self.headers.get("content-length") or 0)

@@ -125,6 +125,10 @@ def test_undeclared_routes_and_methods_get_404(api: tuple[str, list[str]]) -> No
     url, _ = api
     assert requests.get(f"{url}/nope", timeout=10).json() == {"message": "Not Found"}
     assert requests.delete(f"{url}/orders/1", timeout=10).status_code == 404
+    for method in ("TRACE", "QUERY"):
+        answer = requests.request(method, f"{url}/orders", timeout=10)
+        assert answer.status_code == 404
+        assert answer.json() == {"message": "Not Found"}
 
 
 def test_a_failing_handler_is_a_500_and_the_worker_survives(api: tuple[str, list[str]]) -> None:
