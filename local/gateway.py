@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.runtime import ACCOUNT_ID, InvocationError
 from local.service import Service
+from local.template import Route
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OPENAPI_FILE = REPO_ROOT / "openapi.json"
@@ -46,19 +47,6 @@ TEXT_TYPES = (
 
 Invoker = Callable[[str, dict[str, Any]], Any]
 RequestLog = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Route:
-    """One HttpApi event of a function: METHOD /path/{param} -> function name."""
-
-    method: str
-    path: str
-    function: str
-
-    @property
-    def route_key(self) -> str:
-        return f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ one function: a slow run delays the next tick instead of stacking runs.
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -17,9 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.runtime import ACCOUNT_ID, InvocationError
+from local.template import rate_seconds
 
-RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
-UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 CRON_FALLBACK_SECONDS = 60.0
 
 Invoker = Callable[[str, dict[str, Any]], Any]
@@ -34,15 +32,6 @@ class Schedule:
     expression: str
     rule_name: str
     enabled: bool = True
-
-
-def period_seconds(expression: str) -> float | None:
-    """Seconds between runs of a rate() expression; None for cron() (not emulated exactly)."""
-    found = RATE.fullmatch(expression.strip())
-    if not found:
-        return None
-    amount, unit = int(found.group(1)), found.group(2).rstrip("s")
-    return float(amount * UNIT_SECONDS[unit])
 
 
 def scheduled_event(rule_name: str, region: str, now: datetime | None = None) -> dict[str, Any]:
@@ -85,7 +74,7 @@ class Scheduler:
     def period_for(self, schedule: Schedule) -> float:
         if self._every is not None:
             return self._every
-        period = period_seconds(schedule.expression)
+        period = rate_seconds(schedule.expression)
         if period is None:
             self._notice(
                 f"notice: {schedule.expression} is not emulated; {schedule.function} runs every "

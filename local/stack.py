@@ -37,10 +37,11 @@ from local.aws_local import (
     free_port,
     port_is_free,
 )
-from local.gateway import AUTH_MODES, Gateway, GatewayServer, Route
+from local.gateway import AUTH_MODES, Gateway, GatewayServer
 from local.runtime import FunctionPool, FunctionSpec, function_specs, lambda_environment
 from local.scheduler import Schedule, Scheduler
 from local.service import Service
+from local.template import Route
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = REPO_ROOT / ".local-state"
@@ -149,7 +150,7 @@ class LocalStack(Service):
             lambda spec: self._function_environment(spec, template, dynamodb_endpoint),
             log_sink=self.out,
         )
-        routes = [Route(r.method, r.path, r.function) for r in template.routes()]
+        routes = template.routes()
         api_url = ""
         if opts.serve_api:
             gateway = Gateway(

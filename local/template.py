@@ -251,11 +251,15 @@ class Schedule:
 
     @property
     def rate_seconds(self) -> int | None:
-        """Seconds between runs for rate(...) expressions; None for cron(...)."""
-        match = _RATE_RE.match(self.expression.strip())
-        if match is None:
-            return None
-        return int(match.group(1)) * _RATE_UNITS[match.group(2)]
+        return rate_seconds(self.expression)
+
+
+def rate_seconds(expression: str) -> int | None:
+    """Seconds between runs for a rate(...) expression; None for cron(...)."""
+    match = _RATE_RE.match(expression.strip())
+    if match is None:
+        return None
+    return int(match.group(1)) * _RATE_UNITS[match.group(2)]
 
 
 @dataclass(frozen=True)

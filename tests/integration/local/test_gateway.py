@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from local.gateway import Gateway, GatewayServer, Route, RouteTable
+from local.gateway import Gateway, GatewayServer, RouteTable
 from local.runtime import FunctionPool, FunctionSpec
+from local.template import Route
 
 HANDLER = textwrap.dedent(
     """
