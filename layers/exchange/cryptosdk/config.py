@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,7 +29,6 @@ class Settings(BaseModel):
     poll_interval_max_seconds: float | None = Field(default=None, alias="POLL_INTERVAL_MAX_SECONDS", gt=0)
     poll_shards: int = Field(default=4, alias="POLL_SHARDS", ge=1, le=64)
     poller_concurrency: int = Field(default=16, alias="POLLER_CONCURRENCY", ge=1, le=256)
-    default_markup_percent: Decimal = Field(default=Decimal("0"), alias="DEFAULT_MARKUP_PERCENT")
     auth_mode: str = Field(default="IAM", alias="AUTH_MODE", pattern="^(IAM|JWT|NONE)$")
 
 
