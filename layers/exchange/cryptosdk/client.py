@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -63,6 +64,10 @@ ORDER_INFO_PATH = "/api/v2/orders/public-info"
 ORDERS_PATH = "/api/v2/orders"
 
 DEFAULT_POOL_SIZE = 64
+# How much earlier than the create call (or the stored intent) the exchange may stamp the order it
+# made: the two clocks differ. Any wider and an identical earlier order of ours would be taken for
+# the one a failed create made.
+MATCH_CLOCK_SKEW = timedelta(seconds=30)
 # Response headers that may carry the exchange's (or a proxy's) request id, first match wins.
 _REQUEST_ID_HEADERS = ("X-Request-Id", "X-Amzn-Requestid", "X-Amz-Request-Id", "Request-Id", "X-Trace-Id")
 _USER_AGENT = "cryptosdk/0.1 (+python-requests)"
@@ -104,7 +109,7 @@ class ExchangeClient:
         pool_size: int = DEFAULT_POOL_SIZE,
         clock_ms: Callable[[], int] = _epoch_ms,
         utcnow: Callable[[], datetime] = _utcnow,
-        order_lookup_window: timedelta = timedelta(minutes=5),
+        order_lookup_window: timedelta = MATCH_CLOCK_SKEW,
         order_lookup_limit: int = 50,
         order_lookup_delay: float = 1.0,
     ) -> None:
@@ -206,7 +211,7 @@ class ExchangeClient:
                 status=cause.status,
                 request_id=cause.request_id,
             ) from None
-        found = find_matching_order(recent, request, since=started - self._lookup_window)
+        found = find_matching_order(recent, request, since=started - self._lookup_window, anchor=started)
         if found is None:
             raise errors.OrderOutcomeUnknownError(
                 f"create-order failed ({cause.code}) and no matching order is in the order list",
@@ -377,10 +382,30 @@ def build_query(items: Iterable[tuple[str, Any]]) -> str:
 
 
 def find_matching_order(
-    orders: Sequence[ExchangeOrder], request: CreateOrderRequest, *, since: datetime
+    orders: Sequence[ExchangeOrder],
+    request: CreateOrderRequest,
+    *,
+    since: datetime,
+    anchor: datetime | None = None,
+    exclude: Collection[int] = (),
 ) -> ExchangeOrder | None:
-    """The newest order that is the one `request` would have created, if any."""
-    candidates = [order for order in orders if order.created_at >= since and _same_order(order, request)]
+    """The order `request` would have created: one of the same shape created at or after `since`
+    and not in `exclude` (ids already taken by another of our orders).
+
+    Without `anchor` the newest wins. With it (when the create began), the first one created at or
+    after it wins, else the closest one before it: each of several identical creates a minute
+    apart then takes the order that followed it, not the newest of them all.
+    """
+    candidates = [
+        order
+        for order in orders
+        if order.created_at >= since and order.order_id not in exclude and _same_order(order, request)
+    ]
+    if anchor is None:
+        return max(candidates, key=lambda order: order.created_at, default=None)
+    after = [order for order in candidates if order.created_at >= anchor]
+    if after:
+        return min(after, key=lambda order: order.created_at)
     return max(candidates, key=lambda order: order.created_at, default=None)
 
 
@@ -397,14 +422,23 @@ def _same_order(order: ExchangeOrder, request: CreateOrderRequest) -> bool:
     return _same_pair(order.pair, request)
 
 
+_CODE_SEPARATORS = re.compile(r"[^A-Z0-9]+")
+
+
 def _same_pair(pair: OrderPair | str | None, request: CreateOrderRequest) -> bool:
     source, target = request.instrument_from, request.instrument_to
     if isinstance(pair, OrderPair):
         return pair.instrument_from == source and pair.instrument_to == target
     if isinstance(pair, str):
-        # A textual pair names at least both currencies; refuse any that names others.
-        text = pair.upper()
-        return source.currency_title.upper() in text and target.currency_title.upper() in text
+        # Whole codes only ("BTC" is not in "WBTC/ETH"), source named before target (pairs are directed).
+        codes = [code for code in _CODE_SEPARATORS.split(pair.upper()) if code]
+        wanted_from, wanted_to = source.currency_title.upper(), target.currency_title.upper()
+        if wanted_from not in codes or wanted_to not in codes:
+            return False
+        first_from = codes.index(wanted_from)
+        return (
+            wanted_to in codes[first_from + 1 :] if wanted_from != wanted_to else codes.count(wanted_to) > 1
+        )
     return True  # no pair given: destination + amount + time already narrow it down
 
 

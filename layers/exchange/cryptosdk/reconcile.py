@@ -11,15 +11,13 @@ import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from cryptosdk.client import find_matching_order
+from cryptosdk.client import MATCH_CLOCK_SKEW, find_matching_order
 
 if TYPE_CHECKING:
     from cryptosdk.client import ExchangeClient
     from cryptosdk.domain import Order
     from cryptosdk.models import ExchangeOrder
 
-# The exchange's clock and ours differ, and the intent is written just before the create call.
-DEFAULT_MATCH_WINDOW = timedelta(minutes=5)
 DEFAULT_PAGE_SIZE = 100
 # A bound on how far back one run reads; an intent older than the pages read stays pending until
 # its reconciliation deadline marks it failed.
@@ -33,18 +31,20 @@ class RecentOrders:
         self,
         client: ExchangeClient,
         *,
-        window: timedelta = DEFAULT_MATCH_WINDOW,
+        skew: timedelta = MATCH_CLOCK_SKEW,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_PAGES,
     ) -> None:
         self._client = client
-        self._window = window
+        self._skew = skew
         self._page_size = page_size
         self._max_pages = max_pages
         self._lock = threading.Lock()
         self._orders: list[ExchangeOrder] = []
         self._pages = 0
         self._exhausted = False
+        # Exchange ids adopted in this run: two identical intents must not both take one order.
+        self._claimed: set[int] = set()
 
     @property
     def pages_read(self) -> int:
@@ -55,11 +55,22 @@ class RecentOrders:
         # Lazy: the order service (and its validation imports) is needed only when intents exist.
         from cryptosdk.orders import upstream_request
 
-        since = intent.created_at - self._window
+        # The intent is written just before the create call, so the order it made is not older
+        # (give or take the clocks' skew); anything earlier belongs to another order.
+        since = intent.created_at - self._skew
         with self._lock:
             # Held across the HTTP call on purpose: every other intent waits for the same pages.
             self._cover(since)
-            return find_matching_order(self._orders, upstream_request(intent), since=since)
+            found = find_matching_order(
+                self._orders,
+                upstream_request(intent),
+                since=since,
+                anchor=intent.created_at,
+                exclude=self._claimed,
+            )
+            if found is not None:
+                self._claimed.add(found.order_id)
+            return found
 
     def _cover(self, since: datetime) -> None:
         while not self._exhausted and self._pages < self._max_pages and not self._reaches(since):

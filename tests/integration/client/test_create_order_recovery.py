@@ -105,6 +105,20 @@ def test_same_order_outside_the_lookup_window_is_not_claimed(
         later.create_order(btc_to_eth("0.1"))
 
 
+def test_an_identical_order_made_minutes_before_the_call_is_not_taken_for_ours(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    # Same destination, amount and pair, another Idempotency-Key, two minutes earlier: the create
+    # that failed before processing made nothing, so the earlier order must not be returned.
+    keys = control.new_keys()
+    make_client(keys=keys).create_order(btc_to_eth("0.1"))
+    later = make_client(keys=keys, utcnow=lambda: datetime.now(UTC) + timedelta(minutes=2))
+    control.fault(CREATE_ORDER_PATH, "502", count=1)
+    with pytest.raises(errors.OrderOutcomeUnknownError):
+        later.create_order(btc_to_eth("0.1"))
+    assert control.requests_to(CREATE_ORDER_PATH) == 2  # one create each, none repeated
+
+
 def test_unreadable_order_list_is_still_unknown(
     control: SandboxControl, make_client: Callable[..., ExchangeClient]
 ) -> None:

@@ -103,3 +103,30 @@ def test_an_unreadable_order_list_backs_the_intent_off_without_failing_it(world:
     assert stored.status == OrderStatus.PENDING_CREATE
     assert stored.poll_failures == 1
     assert stored.next_poll_at == world.clock() + timedelta(seconds=60)
+
+
+def test_an_identical_exchange_order_made_before_the_intent_is_not_adopted(world: World) -> None:
+    # An earlier order of the same shape (another of our orders); this intent's create made nothing.
+    client = world.client(keys=world.new_keys())
+    world.upstream(client)
+    world.later(timedelta(minutes=2))
+    intent = world.intent()
+
+    world.poll(deps=world.deps(client))
+
+    pending = world.stored(intent)
+    assert pending.status == OrderStatus.PENDING_CREATE
+    assert pending.exchange_order_id is None
+    assert world.events_for(intent) == []
+
+
+def test_one_exchange_order_is_adopted_by_at_most_one_identical_intent(world: World) -> None:
+    client = world.client(keys=world.new_keys())
+    created = world.upstream(client)
+    intents = [world.intent(), world.intent()]
+
+    summary = world.poll(deps=world.deps(client))
+
+    adopted = [world.stored(intent).exchange_order_id for intent in intents]
+    assert sorted(adopted, key=lambda found: found is None) == [created.order_id, None]
+    assert summary.changed == 1
