@@ -116,6 +116,8 @@ class Order(_Model):
     session_id: str | None = None
     external_ref: str | None = None
     idempotency_key: str | None = None
+    # sha256 of the request that placed the order: a replayed Idempotency-Key must carry the same.
+    request_hash: str | None = None
     exchange_order_id: int | None = None
     from_leg: Leg
     to_leg: Leg
@@ -171,6 +173,12 @@ class StaleOrderError(DomainError):
 
 class InvalidTransitionError(DomainError):
     code = "invalid_transition"
+
+
+class IdempotencyKeyReusedError(DomainError):
+    """The Idempotency-Key already placed an order for a different request."""
+
+    code = "idempotency_key_reused"
 
 
 class InvalidCursorError(DomainError):

@@ -21,6 +21,7 @@ from cryptosdk.domain import (
     DomainError,
     FieldError,
     ForbiddenOrderError,
+    IdempotencyKeyReusedError,
     InvalidCursorError,
     InvalidTransitionError,
     OrderExistsError,
@@ -126,6 +127,8 @@ def _domain_answer(exc: DomainError) -> ErrorAnswer:
         return ErrorAnswer(403, "forbidden", exc.message)
     if isinstance(exc, OrderNotFoundError | ForbiddenOrderError):
         return ErrorAnswer(404, "order_not_found", "No such order.")
+    if isinstance(exc, IdempotencyKeyReusedError):
+        return _key_reused()
     if isinstance(exc, InvalidCursorError):
         return ErrorAnswer(
             400, "invalid_cursor", exc.message, [FieldError(field="cursor", reason=exc.message)]
@@ -133,6 +136,13 @@ def _domain_answer(exc: DomainError) -> ErrorAnswer:
     if isinstance(exc, StaleOrderError | InvalidTransitionError | OrderExistsError):
         return ErrorAnswer(409, "conflict", "The order changed meanwhile; read it again.", retry_after=1)
     return ErrorAnswer(400, exc.code, exc.message)
+
+
+def _key_reused() -> ErrorAnswer:
+    fields = [FieldError(field="Idempotency-Key", reason="This key was already used with a different body.")]
+    return ErrorAnswer(
+        422, "idempotency_key_reused", "The Idempotency-Key was used with another request.", fields
+    )
 
 
 def _idempotency_answer(exc: Exception) -> ErrorAnswer | None:
@@ -143,12 +153,7 @@ def _idempotency_answer(exc: Exception) -> ErrorAnswer | None:
     )
 
     if isinstance(exc, IdempotencyValidationError):
-        fields = [
-            FieldError(field="Idempotency-Key", reason="This key was already used with a different body.")
-        ]
-        return ErrorAnswer(
-            422, "idempotency_key_reused", "The Idempotency-Key was used with another request.", fields
-        )
+        return _key_reused()
     if isinstance(exc, IdempotencyAlreadyInProgressError):
         return ErrorAnswer(
             409, "request_in_progress", "A request with this Idempotency-Key is in progress.", retry_after=1

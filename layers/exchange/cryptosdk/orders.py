@@ -14,6 +14,8 @@ Outcomes of a placement:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,9 +25,12 @@ from typing import TYPE_CHECKING, Any
 from cryptosdk import errors
 from cryptosdk.domain import (
     ForbiddenOrderError,
+    IdempotencyKeyReusedError,
     Order,
+    OrderExistsError,
     OrderNotFoundError,
     OrderRequest,
+    StaleOrderError,
     StatusChange,
     new_order_id,
     shard_for,
@@ -79,11 +84,31 @@ def _poll_cap() -> timedelta | None:
     return poll_interval_cap(get_settings().poll_interval_max_seconds)
 
 
-def build_intent(validated: ValidatedOrder, idempotency_key: str | None, now: datetime, shards: int) -> Order:
+def intent_id(user_id: str, idempotency_key: str) -> str:
+    """Our order id for one (user, Idempotency-Key): a retry can never record a second intent, even
+    after Powertools' in-progress record has expired with a killed invocation."""
+    digest = hashlib.sha256(f"{user_id}\x00{idempotency_key}".encode()).hexdigest()
+    return f"ord_{digest[:32]}"
+
+
+def request_hash(request: OrderRequest) -> str:
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def build_intent(
+    validated: ValidatedOrder,
+    idempotency_key: str | None,
+    now: datetime,
+    shards: int,
+    *,
+    order_id: str | None = None,
+) -> Order:
     request = validated.request
-    order_id = new_order_id()
+    order_id = order_id or new_order_id()
     return Order(
         id=order_id,
+        request_hash=request_hash(request),
         user_id=validated.user_id,
         session_id=request.session_id,
         external_ref=request.external_ref,
@@ -143,8 +168,17 @@ def place_order(
     """Place one order (not idempotent by itself; `create_order` wraps it with the key)."""
     client, store = _deps(client, store)
     validated = validate_order(request, client=client)
-    now = utc_now()
-    intent = store.put_intent(build_intent(validated, idempotency_key, now, shards or _poll_shards()))
+    order_id = intent_id(validated.user_id, idempotency_key) if idempotency_key else None
+    intent = build_intent(validated, idempotency_key, utc_now(), shards or _poll_shards(), order_id=order_id)
+    try:
+        intent = store.put_intent(intent)
+    except OrderExistsError:
+        existing = _same_request(store, intent)
+        if existing.status != OrderStatus.FAILED:
+            return Placement(existing.id, created=existing.exchange_order_id is not None)
+        # The exchange refused it before, so nothing exists upstream: this retry places it again.
+        retry = intent.model_copy(update={"version": existing.version + 1})
+        intent = store.put_intent(retry, replacing_failed_version=existing.version)
     # A fixed order is honoured at the quote it was shown, so the quote travels with the create.
     claimed_rate = validated.rate if request.rate_mode.value == "FIXED" else None
     try:
@@ -183,6 +217,16 @@ def place_order(
         )
         return Placement(intent.id, created=False)
     return Placement(intent.id, created=True)
+
+
+def _same_request(store: OrderStore, intent: Order) -> Order:
+    """The intent this Idempotency-Key already recorded, if it was for the same request."""
+    existing = store.get(intent.id)
+    if existing is None:
+        raise StaleOrderError(f"order {intent.id} vanished while being replayed")
+    if existing.request_hash != intent.request_hash:
+        raise IdempotencyKeyReusedError("The Idempotency-Key was used with another request.")
+    return existing
 
 
 def _close_refused_intent(store: OrderStore, intent: Order, exc: errors.ExchangeError) -> None:

@@ -54,6 +54,7 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "sessionId": order.session_id,
         "externalRef": order.external_ref,
         "idempotencyKey": order.idempotency_key,
+        "requestHash": order.request_hash,
         "exchangeOrderId": order.exchange_order_id,
         "fromCurrency": order.from_leg.currency,
         "fromNetwork": order.from_leg.network,
@@ -99,6 +100,7 @@ def item_to_order(item: Mapping[str, Any]) -> Order:
         session_id=item.get("sessionId"),
         external_ref=item.get("externalRef"),
         idempotency_key=item.get("idempotencyKey"),
+        request_hash=item.get("requestHash"),
         exchange_order_id=int(item["exchangeOrderId"]) if "exchangeOrderId" in item else None,
         from_leg=Leg(currency=item["fromCurrency"], network=item["fromNetwork"]),
         to_leg=Leg(currency=item["toCurrency"], network=item["toNetwork"]),
@@ -193,13 +195,27 @@ class OrderStore:
 
     # writes
 
-    def put_intent(self, order: Order) -> Order:
-        """Record an order before the upstream create, so a crash afterwards loses nothing."""
+    def put_intent(self, order: Order, *, replacing_failed_version: int | None = None) -> Order:
+        """Record an order before the upstream create, so a crash afterwards loses nothing.
+
+        Never overwrites an order, except a failed intent (nothing exists upstream) at exactly
+        `replacing_failed_version`, which a retry with the same Idempotency-Key may place again."""
+        condition = "attribute_not_exists(id)"
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        if replacing_failed_version is not None:
+            condition += " OR (#status = :failed AND #version = :version)"
+            names = {"#status": "status", "#version": "version"}
+            values = {
+                ":failed": {"S": OrderStatus.FAILED.value},
+                ":version": self._ser(replacing_failed_version),
+            }
         try:
             self._client.put_item(
                 TableName=self.table_name,
                 Item=self._to_av(order_to_item(order)),
-                ConditionExpression="attribute_not_exists(id)",
+                ConditionExpression=condition,
+                **({"ExpressionAttributeNames": names, "ExpressionAttributeValues": values} if names else {}),
             )
         except Exception as exc:
             if self._is_conditional_failure(exc):

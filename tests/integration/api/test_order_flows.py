@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from tests.integration.api.conftest import Call, new_key, order_body
@@ -39,6 +40,46 @@ def test_same_key_different_body_is_refused(api: Call, aws: Any) -> None:
     assert other.status == 422
     assert other.json["error"]["code"] == "idempotency_key_reused"
     assert len(orders_in_table(aws)) == 1
+
+
+def _forget_idempotency_records(aws: Any) -> None:
+    """What a killed invocation leaves: Powertools' record expires with the Lambda's deadline."""
+    table = aws.table(aws.idempotency_table)
+    for item in table.scan()["Items"]:
+        table.delete_item(Key={"id": item["id"]})
+
+
+def test_a_retry_after_the_idempotency_record_is_gone_never_creates_twice(
+    api: Call, aws: Any, sandbox: Any
+) -> None:
+    key = new_key()
+    first = api("POST", "/orders", body=order_body(amount="0.0301"), headers={"Idempotency-Key": key})
+    _forget_idempotency_records(aws)
+
+    again = api("POST", "/orders", body=order_body(amount="0.0301"), headers={"Idempotency-Key": key})
+    other = api("POST", "/orders", body=order_body(amount="0.0302"), headers={"Idempotency-Key": key})
+
+    assert (first.status, again.status) == (201, 201)
+    assert again.json["id"] == first.json["id"]
+    assert other.status == 422
+    assert other.json["error"]["code"] == "idempotency_key_reused"
+    assert len(orders_in_table(aws)) == 1
+    stats = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()
+    assert stats["requests"]["/api/v2/orders/public/create"] == 1
+
+
+def test_a_key_whose_order_the_exchange_refused_can_be_retried(api: Call, aws: Any, faults: Any) -> None:
+    key = new_key()
+    faults(endpoint="/api/v2/orders/public/create", kind="424", count=1)
+    refused = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+
+    retried = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+
+    assert refused.status == 424
+    assert retried.status == 201
+    assert retried.json["status"] == "awaiting_deposit"
+    (stored,) = orders_in_table(aws)
+    assert stored["id"] == retried.json["id"]
 
 
 def test_keys_are_scoped_per_user(api: Call, aws: Any) -> None:
