@@ -198,7 +198,7 @@ def place_order(
         store.complete_creation(
             intent,
             exchange_order_id=created.order_id,
-            deposit_address=deposit.deposit_address if deposit else "",
+            deposit_address=deposit.deposit_address if deposit else None,
             deposit_memo=deposit.deposit_address_memo if deposit else None,
             amount_to_receive=created.amount_to_get or intent.amount_to_receive,
             status=status,

@@ -289,7 +289,7 @@ class OrderStore:
         order: Order,
         *,
         exchange_order_id: int,
-        deposit_address: str,
+        deposit_address: str | None,
         deposit_memo: str | None,
         amount_to_receive: Any,
         status: OrderStatus,
