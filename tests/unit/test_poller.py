@@ -285,6 +285,36 @@ def test_an_exchange_answer_older_than_our_state_never_moves_it_back() -> None:
     assert decision.fields["next_poll_at"] == T0 + timedelta(seconds=30)
 
 
+def test_a_released_hold_never_moves_the_order_below_where_it_was_before_the_hold() -> None:
+    history = tuple(
+        StatusChange(status=status, at=T0)
+        for status in (OrderStatus.AWAITING_DEPOSIT, OrderStatus.SENDING, OrderStatus.ON_HOLD)
+    )
+    order = stored(OrderStatus.ON_HOLD, status_history=history)
+    # The exchange's newest event after the release is an older stage than the one we recorded.
+    snap = Snapshot(
+        T0, exchange("CREATION_END", "FUNDS_WITHDRAWAL_START", "AMLBOT_AML_FROZEN_X", "DEPOSIT_REGISTERED")
+    )
+
+    decision = decide(order, snap, T0, OPTIONS)
+
+    assert decision.new_status is None
+    assert decision.fields["next_poll_at"] == T0 + timedelta(minutes=10)  # still on hold
+
+
+def test_a_released_hold_moves_on_from_where_it_was() -> None:
+    history = tuple(
+        StatusChange(status=status, at=T0)
+        for status in (OrderStatus.AWAITING_DEPOSIT, OrderStatus.CONFIRMING, OrderStatus.ON_HOLD)
+    )
+    order = stored(OrderStatus.ON_HOLD, status_history=history)
+    snap = Snapshot(T0, exchange("CREATION_END", "AMLBOT_AML_FROZEN_X", "DEPOSIT_REGISTERED"))
+
+    decision = decide(order, snap, T0, OPTIONS)
+
+    assert decision.new_status == OrderStatus.EXCHANGING
+
+
 def test_an_unpaid_order_past_its_ttl_expires() -> None:
     now = T0 + timedelta(hours=1)
 

@@ -13,6 +13,7 @@ from cryptosdk.status import (
     TERMINAL_STATUSES,
     OrderStatus,
     can_transition,
+    can_transition_with_history,
     is_expired,
     is_terminal,
     next_poll_delay,
@@ -192,3 +193,43 @@ def test_a_cap_shortens_every_interval_and_its_back_off() -> None:
     assert next_poll_delay(S.AWAITING_DEPOSIT, cap=cap) == cap
     assert next_poll_delay(S.CONFIRMING, consecutive_failures=6, cap=cap) == cap
     assert next_poll_delay(S.AWAITING_DEPOSIT, cap=timedelta(hours=1)) == timedelta(minutes=2)
+
+
+# -- leaving on_hold: never below where the order was when the hold began ----------------------
+
+
+@pytest.mark.parametrize(
+    ("before_hold", "released_to", "allowed"),
+    [
+        (S.SENDING, S.EXCHANGING, False),
+        (S.SENDING, S.SENDING, True),
+        (S.SENDING, S.COMPLETED, True),
+        (S.SENDING, S.REFUNDING, True),
+        (S.CONFIRMING, S.EXCHANGING, True),
+        (S.EXCHANGING, S.EXCHANGING, True),
+        (S.EXCHANGING, S.FAILED, True),
+    ],
+)
+def test_leaving_on_hold_never_goes_below_the_status_before_the_hold(
+    before_hold: OrderStatus, released_to: OrderStatus, allowed: bool
+) -> None:
+    history = [S.PENDING_CREATE, S.AWAITING_DEPOSIT, before_hold, S.ON_HOLD]
+
+    assert can_transition_with_history(S.ON_HOLD, released_to, history) is allowed
+
+
+def test_repeated_hold_entries_are_looked_past() -> None:
+    history = [S.AWAITING_DEPOSIT, S.SENDING, S.ON_HOLD, S.ON_HOLD]
+
+    assert not can_transition_with_history(S.ON_HOLD, S.EXCHANGING, history)
+
+
+@pytest.mark.parametrize(("old", "new"), list(itertools.product(set(S) - {S.ON_HOLD}, S)))
+def test_outside_a_hold_the_history_changes_nothing(old: OrderStatus, new: OrderStatus) -> None:
+    history = [S.PENDING_CREATE, S.AWAITING_DEPOSIT, S.SENDING, S.ON_HOLD, old]
+
+    assert can_transition_with_history(old, new, history) is can_transition(old, new)
+
+
+def test_without_a_history_the_plain_rules_apply() -> None:
+    assert can_transition_with_history(S.ON_HOLD, S.EXCHANGING, []) is can_transition(S.ON_HOLD, S.EXCHANGING)

@@ -10,7 +10,7 @@ One run (`poll_due_orders`):
   decide the new fields with a pure function (`decide`), and write them in ONE conditional update
   on the version read. A lost race re-reads once and re-applies the same exchange snapshot only if
   the stored state is older than the snapshot, so newer state is never overwritten and statuses
-  never move backwards (`can_transition`);
+  never move backwards (`can_transition_with_history`);
 - stops taking new orders `stop_margin` before the Lambda deadline, and an in-flight order that
   reaches `write_margin` is dropped before its write: every order is either updated (version + 1)
   or untouched, never half-written;
@@ -48,7 +48,7 @@ from cryptosdk.observability import logger, metrics
 from cryptosdk.reconcile import RecentOrders
 from cryptosdk.status import (
     OrderStatus,
-    can_transition,
+    can_transition_with_history,
     is_expired,
     is_terminal,
     next_poll_delay,
@@ -334,7 +334,8 @@ def decide(order: Order, snapshot: Snapshot, now: datetime, options: PollerOptio
     if unpaid and is_expired(order.status, order.created_at, now, options.unpaid_ttl):
         target = OrderStatus.EXPIRED
         reason = f"unpaid after {int(options.unpaid_ttl.total_seconds())} s"
-    if target != order.status and can_transition(order.status, target):
+    history = [change.status for change in order.status_history]
+    if target != order.status and can_transition_with_history(order.status, target, history):
         fields["status"] = target
     status = OrderStatus(fields.get("status", order.status))
     fields.update(_schedule(status, now, options))

@@ -144,6 +144,19 @@ def can_transition(old: OrderStatus, new: OrderStatus) -> bool:
     return _RANK[new] > _RANK[old]
 
 
+def can_transition_with_history(old: OrderStatus, new: OrderStatus, history: Sequence[OrderStatus]) -> bool:
+    """`can_transition`, plus: leaving on_hold never lands below the main-path status the order
+    had before the hold (`history` oldest first), so sending -> on_hold -> exchanging is refused."""
+    if not can_transition(old, new):
+        return False
+    if old != OrderStatus.ON_HOLD or new not in _RANK:
+        return True
+    before_hold = next((status for status in reversed(history) if status != OrderStatus.ON_HOLD), None)
+    if before_hold is None or before_hold not in _RANK:
+        return True
+    return _RANK[new] >= _RANK[before_hold]
+
+
 # Base poll interval per active status: tight while money is moving, loose while idle.
 _POLL_INTERVAL: dict[OrderStatus, timedelta] = {
     OrderStatus.PENDING_CREATE: timedelta(seconds=30),
