@@ -29,6 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from cryptosdk import errors
@@ -125,20 +126,32 @@ def dynamodb_client(concurrency: int, **kwargs: Any) -> Any:
 
 
 def default_deps(concurrency: int | None = None) -> PollerDeps:
-    """Client, store and publisher for the configured stack (built per invocation: cheap, and
-    never bound to a stale endpoint or mock)."""
+    """Client, store and publisher for the configured stack, built once per container and
+    concurrency: a warm invocation reuses their connection pools."""
     from cryptosdk.client import get_client
     from cryptosdk.config import get_settings
+
+    settings = get_settings()
+    # Keyed by the process-wide client too, so whoever resets get_client (a test's new stack)
+    # gets dependencies bound to the new endpoints, never a stale one.
+    return _container_deps(concurrency or settings.poller_concurrency, settings, get_client())
+
+
+@lru_cache(maxsize=8)
+def _container_deps(workers: int, settings: Settings, client: ExchangeClient) -> PollerDeps:
     from cryptosdk.events import EventPublisher
     from cryptosdk.storage import OrderStore
 
-    settings = get_settings()
-    workers = concurrency or settings.poller_concurrency
     return PollerDeps(
-        client=get_client(),
+        client=client,
         store=OrderStore(settings.orders_table, client=dynamodb_client(workers)),
         publisher=EventPublisher(settings.event_bus_name),
     )
+
+
+def clear_default_deps() -> None:
+    """Forget the cached dependencies (tests that swap the stack under one process)."""
+    _container_deps.cache_clear()
 
 
 def _default_options() -> PollerOptions:

@@ -113,3 +113,20 @@ def test_a_malformed_event_is_refused_before_any_work(app_env: Any, world: World
     with pytest.raises(ValidationError):
         handler_module(POLLER).lambda_handler(scheduled_event({"shards": "all"}), lambda_context(POLLER))
     assert world.stored(order).version == 1
+
+
+def test_default_dependencies_are_built_once_per_container_and_concurrency(
+    app_env: Any, world: World
+) -> None:
+    from cryptosdk import client
+    from cryptosdk.poller import default_deps
+
+    run = default_deps(4)
+    refresh = default_deps(1)
+
+    assert default_deps(4) is run  # no new DynamoDB client or publisher per invocation
+    assert default_deps(1) is refresh
+    assert refresh is not run  # its DynamoDB pool is sized for its own concurrency
+    assert refresh.client is run.client  # one pooled exchange session for both
+    client.get_client.cache_clear()  # what a fresh container (or a test's new stack) sees
+    assert default_deps(4) is not run
