@@ -705,16 +705,27 @@ def _emit_metrics(summary: PollSummary) -> None:
 # -- one order on demand ------------------------------------------------------------------------
 
 
-def refresh_order(
+@dataclass(frozen=True)
+class RefreshResult:
+    """What a manual refresh did: the order as stored now, its status event if the status moved,
+    and whether that event reached the bus (None when there was none to send)."""
+
+    order: Order
+    event: OrderStatusChanged | None = None
+    event_published: bool | None = None
+
+
+def refresh(
     order_id: str,
     *,
     user_id: str | None = None,
     deps: PollerDeps | None = None,
     options: PollerOptions | None = None,
-) -> Order:
+) -> RefreshResult:
     """Poll one order now (the manual refresh route): the same fetch, decision and conditional
     write as the scheduled run, and its event if the status moved. Raises the exchange's error
-    (after recording the back-off) so the route can answer it; OrderNotFoundError when unknown."""
+    (after recording the back-off) so the route can answer it; OrderNotFoundError when unknown.
+    A failed publish does not undo the stored change: it is logged and reported in the result."""
     options = options or _default_options()
     deps = deps or default_deps(1)
     order = deps.store.get(order_id) if order_id.startswith("ord_") else None
@@ -723,17 +734,54 @@ def refresh_order(
     if user_id is not None and order.user_id != user_id:
         raise ForbiddenOrderError(f"No order {order_id}.")
     if is_terminal(order.status):
-        return order
+        return RefreshResult(order)
     ctx = PollContext(deps, options, Deadline(), Pacer(1), RecentOrders(deps.client))
     ctx.pacer.acquire(lambda: False)
     result = _run_one(order, ctx)
-    if result.event is not None:
-        report = deps.publisher.publish([result.event])
-        if report.failed:
-            logger.warning("refresh event refused", extra={"order_id": order_id})
+    published = None if result.event is None else _publish_refresh_event(deps, result.event)
     if result.outcome == Outcome.FAILED and result.error is not None:
         raise result.error
     if result.outcome == Outcome.SKIPPED:
         # Lost a race with a newer write: show what is stored now.
-        return deps.store.get(order_id) or order
-    return result.order or order
+        return RefreshResult(deps.store.get(order_id) or order)
+    return RefreshResult(result.order or order, result.event, published)
+
+
+def _publish_refresh_event(deps: PollerDeps, event: OrderStatusChanged) -> bool:
+    try:
+        report = deps.publisher.publish([event])
+    except Exception as exc:
+        # The change is stored already; an error answer would tell the caller it was not. The
+        # error's text may echo request data, so only its type and code are logged.
+        logger.warning(
+            "refresh event not published",
+            extra={
+                "order_id": event.order_id,
+                "error_type": type(exc).__name__,
+                "error_code": _aws_code(exc),
+            },
+        )
+        return False
+    if report.failed:
+        logger.warning("refresh event refused", extra={"order_id": event.order_id})
+        return False
+    return True
+
+
+def _aws_code(error: Exception) -> str | None:
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return None
+    code = response.get("Error", {}).get("Code")
+    return str(code) if code else None
+
+
+def refresh_order(
+    order_id: str,
+    *,
+    user_id: str | None = None,
+    deps: PollerDeps | None = None,
+    options: PollerOptions | None = None,
+) -> Order:
+    """`refresh`, answering only the order as stored now."""
+    return refresh(order_id, user_id=user_id, deps=deps, options=options).order

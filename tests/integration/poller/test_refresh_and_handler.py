@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,9 @@ import pytest
 
 from cryptosdk import errors
 from cryptosdk.domain import ForbiddenOrderError, OrderNotFoundError
-from cryptosdk.poller import PollerOptions, refresh_order
+from cryptosdk.events import EventPublisher
+from cryptosdk.observability import logger
+from cryptosdk.poller import PollerOptions, refresh, refresh_order
 from cryptosdk.status import OrderStatus
 from tests.handlers import handler_module, lambda_context
 from tests.integration.poller.conftest import SHARDS, World
@@ -65,6 +69,58 @@ def test_refresh_reports_an_exchange_failure_after_recording_the_back_off(world:
     stored = world.stored(order)
     assert stored.poll_failures == 1
     assert stored.status == OrderStatus.AWAITING_DEPOSIT
+
+
+def failing_events_client() -> Any:
+    """A real EventBridge client whose PutEvents always fails, echoing a secret-looking value."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    def refuse(**_: Any) -> None:
+        error = {"Code": "InternalFailure", "Message": f"simulated outage {LEAKY}"}
+        raise ClientError({"Error": error}, "PutEvents")
+
+    events = boto3.client("events", region_name="us-east-1")
+    events.meta.events.register("before-call.events.PutEvents", refuse)
+    return events
+
+
+LEAKY = "sk-should-never-be-logged"
+
+
+def test_a_refresh_whose_event_cannot_be_published_still_answers_the_stored_change(world: World) -> None:
+    order = world.active_order()
+    world.drive(order, "INCOMING_FUNDS_DETECTED")
+    deps = world.deps()
+    deps.publisher = EventPublisher(world.aws.event_bus_name, client=failing_events_client())
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logging.getLogger(logger.name).addHandler(handler)
+    try:
+        result = refresh(order.id, deps=deps, options=PollerOptions())
+    finally:
+        logging.getLogger(logger.name).removeHandler(handler)
+
+    assert result.order.status == OrderStatus.CONFIRMING
+    assert world.stored(order).status == OrderStatus.CONFIRMING  # the write stands
+    assert result.event is not None
+    assert result.event_published is False
+    assert world.events_for(order) == []
+    logs = stream.getvalue()
+    assert "refresh event not published" in logs
+    assert order.id in logs
+    assert LEAKY not in logs
+
+
+def test_a_refresh_reports_its_published_event(world: World) -> None:
+    order = world.active_order()
+    world.drive(order, "INCOMING_FUNDS_DETECTED")
+
+    result = refresh(order.id, deps=world.deps(), options=PollerOptions())
+
+    assert result.event_published is True
+    assert world.events_for(order) == [("awaiting_deposit", "confirming")]
 
 
 # -- the Lambda handler -------------------------------------------------------------------------
