@@ -35,10 +35,8 @@ from typing import TYPE_CHECKING, Any
 from cryptosdk import errors
 from cryptosdk.domain import (
     DepositRecord,
-    ForbiddenOrderError,
     InvalidTransitionError,
     Order,
-    OrderNotFoundError,
     StaleOrderError,
     WithdrawalRecord,
     to_iso,
@@ -726,13 +724,12 @@ def refresh(
     write as the scheduled run, and its event if the status moved. Raises the exchange's error
     (after recording the back-off) so the route can answer it; OrderNotFoundError when unknown.
     A failed publish does not undo the stored change: it is logged and reported in the result."""
+    # Lazy: the order service (and its validation imports) is off the scheduled run's path.
+    from cryptosdk.orders import get_order
+
     options = options or _default_options()
     deps = deps or default_deps(1)
-    order = deps.store.get(order_id) if order_id.startswith("ord_") else None
-    if order is None:
-        raise OrderNotFoundError(f"No order {order_id}.")
-    if user_id is not None and order.user_id != user_id:
-        raise ForbiddenOrderError(f"No order {order_id}.")
+    order = get_order(order_id, user_id=user_id, store=deps.store)
     if is_terminal(order.status):
         return RefreshResult(order)
     ctx = PollContext(deps, options, Deadline(), Pacer(1), RecentOrders(deps.client))
