@@ -31,7 +31,7 @@ from cryptosdk.domain import (
     to_iso,
     utc_now,
 )
-from cryptosdk.status import OrderStatus, can_transition, is_terminal
+from cryptosdk.status import OrderStatus, can_transition_with_history, is_terminal
 
 BY_USER_INDEX = "ByUser"
 DUE_FOR_POLL_INDEX = "DueForPoll"
@@ -241,7 +241,8 @@ class OrderStore:
         history = list(order.status_history)
         if new_status is not None and OrderStatus(new_status) != order.status:
             new_status = OrderStatus(new_status)
-            if not can_transition(order.status, new_status):
+            earlier = [change.status for change in order.status_history]
+            if not can_transition_with_history(order.status, new_status, earlier):
                 raise InvalidTransitionError(f"{order.status.value} -> {new_status.value} is not allowed")
             history.append(StatusChange(status=new_status, at=now, reason=reason))
         if new_status is not None and is_terminal(OrderStatus(new_status)):

@@ -133,6 +133,21 @@ def test_backward_transitions_are_refused_before_any_write(
     assert store.get(done.id) == confirming
 
 
+def test_a_released_hold_cannot_land_below_the_status_before_it(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    order = complete(store, store.put_intent(make_intent()))
+    for status in (OrderStatus.CONFIRMING, OrderStatus.EXCHANGING, OrderStatus.SENDING, OrderStatus.ON_HOLD):
+        order = store.apply_update(order, {"status": status})
+
+    with pytest.raises(InvalidTransitionError):
+        store.apply_update(order, {"status": OrderStatus.EXCHANGING})
+    released = store.apply_update(order, {"status": OrderStatus.SENDING})
+
+    assert released.status == OrderStatus.SENDING
+    assert store.get(order.id) == released
+
+
 def test_two_writers_holding_the_same_version_yield_exactly_one_winner(
     store: OrderStore, make_intent: Callable[..., Order]
 ) -> None:
