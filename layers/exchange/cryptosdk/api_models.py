@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from cryptosdk.domain import AddressVerdict, Leg, Order, OrderRequest, Party, RateMode, to_iso
 from cryptosdk.models import Instrument, Rate
+from cryptosdk.money import decimal_text, optional_decimal_text
 from cryptosdk.status import OrderStatus
 
 # No control characters (C0, DEL, C1: NUL, newlines, escapes) in anything we store, log or hand the exchange:
@@ -41,10 +42,6 @@ PATTERN_REASONS = {
     DECIMAL: 'Must be a positive decimal number written as a string, like "0.05" '
     "(no sign, exponent or separators; at most 30 digits each side of the point).",
 }
-
-
-def money(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
 
 
 class ApiModel(BaseModel):
@@ -161,12 +158,12 @@ class RateOut(ApiModel):
         return cls(
             from_=frm,
             to=to,
-            amount=amount if amount is not None else money(rate.amount_to_give),
-            amount_to_receive=money(rate.amount_to_get),
-            rate=money(rate.price),
-            network_fee=money(rate.final_network_fee_amount),
-            min=money(rules.min_amount) if rules else None,
-            max=money(maximum) if maximum else None,
+            amount=amount if amount is not None else optional_decimal_text(rate.amount_to_give),
+            amount_to_receive=optional_decimal_text(rate.amount_to_get),
+            rate=optional_decimal_text(rate.price),
+            network_fee=optional_decimal_text(rate.final_network_fee_amount),
+            min=optional_decimal_text(rules.min_amount) if rules else None,
+            max=optional_decimal_text(maximum) if maximum else None,
             rate_mode=rate.rate_mode or mode,
             expires_at=expires,
         )
@@ -242,11 +239,11 @@ class OrderOut(ApiModel):
             deposit=DepositOut(
                 address=o.deposit_address,
                 memo=o.deposit_memo,
-                amount=format(o.claimed_deposit_amount, "f"),
+                amount=decimal_text(o.claimed_deposit_amount),
                 currency=o.from_leg.currency,
                 network=o.from_leg.network,
             ),
-            amount_to_receive=money(o.amount_to_receive),
+            amount_to_receive=optional_decimal_text(o.amount_to_receive),
             rate_mode=o.rate_mode.value,
             from_=LegOut(currency=o.from_leg.currency, network=o.from_leg.network),
             to=LegOut(currency=o.to_leg.currency, network=o.to_leg.network),
@@ -261,11 +258,17 @@ class OrderOut(ApiModel):
                 StatusChangeOut(status=h.status, at=to_iso(h.at), reason=h.reason) for h in o.status_history
             ],
             deposits=[
-                DepositSeenOut(amount=money(d.amount), tx_id=d.tx_id, confirmations=d.confirmations)
+                DepositSeenOut(
+                    amount=optional_decimal_text(d.amount), tx_id=d.tx_id, confirmations=d.confirmations
+                )
                 for d in o.deposits
             ],
             withdrawals=[
-                WithdrawalOut(amount=money(w.amount), network_fee=money(w.network_fee), tx_id=w.tx_id)
+                WithdrawalOut(
+                    amount=optional_decimal_text(w.amount),
+                    network_fee=optional_decimal_text(w.network_fee),
+                    tx_id=w.tx_id,
+                )
                 for w in o.withdrawals
             ],
         )

@@ -49,6 +49,7 @@ from cryptosdk.models import (
     Rate,
     RateRequest,
 )
+from cryptosdk.money import decimal_text
 from cryptosdk.observability import logger
 from cryptosdk.retry import RetryPolicy, RetryState, parse_retry_after
 from cryptosdk.secrets import ApiKeys, KeyProvider
@@ -376,7 +377,7 @@ def build_query(items: Iterable[tuple[str, Any]]) -> str:
     for name, value in items:
         if value is None:
             continue
-        text = format(value, "f") if isinstance(value, Decimal) else str(value)
+        text = decimal_text(value) if isinstance(value, Decimal) else str(value)
         parts.append(f"{quote(name, safe='')}={quote(text, safe='')}")
     return "&".join(parts)
 

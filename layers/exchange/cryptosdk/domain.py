@@ -15,6 +15,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
+from cryptosdk.money import decimal_text
 from cryptosdk.status import OrderStatus
 
 # Fixed width so ISO strings sort as times (the GSI range keys depend on it).
@@ -49,7 +50,7 @@ def _as_utc(value: datetime | str) -> datetime:
 
 UtcDatetime = Annotated[datetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
 # Amounts travel and rest as decimal strings: exact, and trailing zeros kept as given.
-Amount = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json")]
+Amount = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str, when_used="json")]
 
 
 def new_order_id() -> str:

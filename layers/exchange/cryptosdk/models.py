@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from cryptosdk.money import decimal_text
+
 
 def _number_text(value: Any) -> Any:
     # A float has already lost precision; str() recovers the shortest repr, which is what the
@@ -34,16 +36,11 @@ def _number_text(value: Any) -> Any:
     return value
 
 
-def _plain(value: Decimal) -> str:
-    # format "f" never yields exponent notation ("1E+2"), which the exchange would not parse.
-    return format(value, "f")
-
-
 Amount = Annotated[
     Decimal,
     BeforeValidator(_number_text),
     Field(allow_inf_nan=False),
-    PlainSerializer(_plain, return_type=str, when_used="json"),
+    PlainSerializer(decimal_text, return_type=str, when_used="json"),
 ]
 
 

@@ -43,6 +43,7 @@ from cryptosdk.domain import (
     utc_now,
 )
 from cryptosdk.events import BATCH_SIZE, OrderStatusChanged
+from cryptosdk.money import optional_decimal_text
 from cryptosdk.observability import logger, metrics
 from cryptosdk.reconcile import RecentOrders
 from cryptosdk.status import (
@@ -396,7 +397,7 @@ def status_event(before: Order, after: Order) -> OrderStatusChanged:
         changed_at=after.updated_at,
         deposit_tx_id=deposit_tx,
         payout_tx_id=payout_tx,
-        amount_to_receive=format(amount, "f") if amount is not None else None,
+        amount_to_receive=optional_decimal_text(amount),
     )
 
 

@@ -31,6 +31,7 @@ from cryptosdk.domain import (
     to_iso,
     utc_now,
 )
+from cryptosdk.money import optional_decimal_text
 from cryptosdk.status import OrderStatus, can_transition_with_history, is_terminal
 
 BY_USER_INDEX = "ByUser"
@@ -40,10 +41,6 @@ _CURSOR_MAX_CHARS = 2048
 
 
 # -- item <-> domain --------------------------------------------------------------------------
-
-
-def _amount(value: Any) -> str | None:
-    return None if value is None else format(value, "f")
 
 
 def order_to_item(order: Order) -> dict[str, Any]:
@@ -61,8 +58,8 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "toCurrency": order.to_leg.currency,
         "toNetwork": order.to_leg.network,
         "rateMode": order.rate_mode.value,
-        "claimedDepositAmount": _amount(order.claimed_deposit_amount),
-        "amountToReceive": _amount(order.amount_to_receive),
+        "claimedDepositAmount": optional_decimal_text(order.claimed_deposit_amount),
+        "amountToReceive": optional_decimal_text(order.amount_to_receive),
         "destinationAddress": order.destination.address,
         "destinationMemo": order.destination.memo,
         "refundAddress": order.refund.address if order.refund else None,
