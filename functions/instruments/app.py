@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cryptosdk import api_examples
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve
 from cryptosdk.api_models import Code, DecimalString, InstrumentOut, InstrumentsOut, LegOut, RateOut
 from cryptosdk.observability import logger, metrics
@@ -15,14 +16,21 @@ from cryptosdk.observability import logger, metrics
 app = build_resolver()
 
 
-def _ok(model: type[Any], description: str) -> dict[int, Any]:
-    return {200: {"description": description, "content": {"application/json": {"model": model}}}}
+def _ok(model: type[Any], description: str, examples: dict[str, Any]) -> dict[int, Any]:
+    return {
+        200: {
+            "description": description,
+            "content": {"application/json": {"model": model, "examples": examples}},
+        }
+    }
 
 
 @app.get(
     "/instruments",
     summary="Instruments (currency + network) the exchange offers",
-    responses={**_ok(InstrumentsOut, "The catalogue"), **error_responses()},
+    operation_id="listInstruments",
+    tags=["catalogue"],
+    responses={**_ok(InstrumentsOut, "The catalogue", api_examples.INSTRUMENTS), **error_responses()},
 )
 def list_instruments(
     kind: Annotated[Literal["crypto", "fiat"] | None, Query(description="Only this kind")] = None,
@@ -37,7 +45,9 @@ def list_instruments(
 @app.get(
     "/rates",
     summary="A quote with limits for a route and amount",
-    responses={**_ok(RateOut, "The quote"), **error_responses()},
+    operation_id="getRate",
+    tags=["catalogue"],
+    responses={**_ok(RateOut, "The quote", api_examples.RATE), **error_responses()},
 )
 def get_rate(
     from_: Annotated[Code, Query(alias="from", description="Currency to deposit")],

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cryptosdk import api_examples
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
 from cryptosdk.api_models import Ident, OrderOut, OrdersPage
 from cryptosdk.observability import logger, metrics
@@ -18,8 +19,13 @@ app = build_resolver()
 @app.get(
     "/orders/<orderId>",
     summary="One order with its status history",
+    operation_id="getOrder",
+    tags=["orders"],
     responses={
-        200: {"description": "The order", "content": {"application/json": {"model": OrderOut}}},
+        200: {
+            "description": "The order",
+            "content": {"application/json": {"model": OrderOut, "examples": api_examples.ORDER}},
+        },
         **error_responses(401, 404),
     },
 )
@@ -33,9 +39,14 @@ def get_order(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) ->
 @app.get(
     "/orders",
     summary="A user's orders, newest first, paginated with an opaque cursor",
+    operation_id="listOrders",
+    tags=["orders"],
     responses={
-        200: {"description": "One page", "content": {"application/json": {"model": OrdersPage}}},
-        **error_responses(401, 403),
+        200: {
+            "description": "One page",
+            "content": {"application/json": {"model": OrdersPage, "examples": api_examples.ORDERS_PAGE}},
+        },
+        **error_responses(401, 403, examples={400: "invalid_cursor"}),
     },
 )
 def list_orders(
@@ -64,13 +75,15 @@ def list_orders(
 @app.post(
     "/orders/<orderId>/refresh",
     summary="Poll the exchange for this order now (same path as the scheduled poller)",
+    operation_id="refreshOrder",
+    tags=["orders"],
     responses={
         200: {
             "description": "The order after the refresh",
-            "content": {"application/json": {"model": OrderOut}},
+            "content": {"application/json": {"model": OrderOut, "examples": api_examples.ORDER}},
         },
         # No body is needed, but one sent still passes the shared body checks (415 if not JSON).
-        **error_responses(401, 404, 409, with_body=True),
+        **error_responses(401, 404, 409, with_body=True, examples={409: "conflict"}),
     },
 )
 def refresh(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) -> Response[str]:

@@ -28,9 +28,13 @@ ERROR_RESPONSES: dict[int, str] = {
 }
 
 
-def error_responses(*extra: int, with_body: bool = False) -> dict[int, Any]:
-    """OpenAPI `responses` for a route: our ErrorResponse for every error status it can give.
+def error_responses(
+    *extra: int, with_body: bool = False, examples: dict[int, str] | None = None
+) -> dict[int, Any]:
+    """OpenAPI `responses` for a route: our ErrorResponse for every error status it can give, each
+    with a real answer as its example (`examples` picks another error code's for a status).
     `with_body` for every POST: the shared body checks run on any body sent, needed or not."""
+    from cryptosdk.api_examples import ERROR_EXAMPLE_FOR_STATUS, ERRORS, example
     from cryptosdk.api_models import ErrorResponse
 
     codes = sorted(set(ERROR_RESPONSES) | set(extra))
@@ -43,8 +47,19 @@ def error_responses(*extra: int, with_body: bool = False) -> dict[int, Any]:
         409: "Conflict (a request with this Idempotency-Key is in progress)",
         **ERROR_RESPONSES,
     }
+    chosen = {**ERROR_EXAMPLE_FOR_STATUS, **(examples or {})}
     return {
-        code: {"description": descriptions.get(code, "Error"), "content": {JSON: {"model": ErrorResponse}}}
+        code: {
+            "description": descriptions.get(code, "Error"),
+            "content": {
+                JSON: {
+                    "model": ErrorResponse,
+                    "examples": {
+                        chosen[code]: example(descriptions.get(code, "Error"), ERRORS[chosen[code]])
+                    },
+                }
+            },
+        }
         for code in codes
     }
 
