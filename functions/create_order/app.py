@@ -61,7 +61,13 @@ def validate_address(
 def create_order(
     body: Annotated[CreateOrderBody, Body(openapi_examples=api_examples.CREATE_ORDER_REQUEST)],
     idempotency_key: Annotated[
-        str, Header(min_length=1, max_length=128, description="One key per intended order")
+        str,
+        Header(
+            min_length=1,
+            max_length=128,
+            description="One key per intended order",
+            openapi_examples=api_examples.param("A UUID per order", "3b2f6c1e-8d4a-4f0e-9c55-2a7d1e9b0c41"),
+        ),
     ],
 ) -> Response[str]:
     from cryptosdk.orders import create_order as place

@@ -33,7 +33,10 @@ def _ok(model: type[Any], description: str, examples: dict[str, Any]) -> dict[in
     responses={**_ok(InstrumentsOut, "The catalogue", api_examples.INSTRUMENTS), **error_responses()},
 )
 def list_instruments(
-    kind: Annotated[Literal["crypto", "fiat"] | None, Query(description="Only this kind")] = None,
+    kind: Annotated[
+        Literal["crypto", "fiat"] | None,
+        Query(description="Only this kind", openapi_examples=api_examples.param("Crypto only", "crypto")),
+    ] = None,
 ) -> Response[str]:
     from cryptosdk.instruments import get_catalogue
 
@@ -50,12 +53,38 @@ def list_instruments(
     responses={**_ok(RateOut, "The quote", api_examples.RATE), **error_responses()},
 )
 def get_rate(
-    from_: Annotated[Code, Query(alias="from", description="Currency to deposit")],
-    from_network: Annotated[Code, Query(alias="fromNetwork")],
-    to: Annotated[Code, Query(description="Currency to receive (fiat allowed for valuation)")],
-    to_network: Annotated[Code, Query(alias="toNetwork")],
-    amount: Annotated[DecimalString | None, Query(description="Deposit amount, a decimal string")] = None,
-    rate_mode: Annotated[Literal["FLOATING", "FIXED"], Query(alias="rateMode")] = "FLOATING",
+    from_: Annotated[
+        Code,
+        Query(
+            alias="from",
+            description="Currency to deposit",
+            openapi_examples=api_examples.param("Bitcoin", "BTC"),
+        ),
+    ],
+    from_network: Annotated[
+        Code, Query(alias="fromNetwork", openapi_examples=api_examples.param("Bitcoin's own chain", "BTC"))
+    ],
+    to: Annotated[
+        Code,
+        Query(
+            description="Currency to receive (fiat allowed for valuation)",
+            openapi_examples=api_examples.param("Ether", "ETH"),
+        ),
+    ],
+    to_network: Annotated[
+        Code, Query(alias="toNetwork", openapi_examples=api_examples.param("Ethereum mainnet", "ERC20"))
+    ],
+    amount: Annotated[
+        DecimalString | None,
+        Query(
+            description="Deposit amount, a decimal string",
+            openapi_examples=api_examples.param("0.05 BTC", "0.05"),
+        ),
+    ] = None,
+    rate_mode: Annotated[
+        Literal["FLOATING", "FIXED"],
+        Query(alias="rateMode", openapi_examples=api_examples.param("Floating rate", "FLOATING")),
+    ] = "FLOATING",
 ) -> Response[str]:
     from decimal import Decimal
 

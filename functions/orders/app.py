@@ -29,7 +29,16 @@ app = build_resolver()
         **error_responses(401, 404),
     },
 )
-def get_order(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) -> Response[str]:
+def get_order(
+    order_id: Annotated[
+        str,
+        Path(
+            alias="orderId",
+            max_length=64,
+            openapi_examples=api_examples.param("An order id", api_examples.ORDER_ID),
+        ),
+    ],
+) -> Response[str]:
     from cryptosdk.orders import get_order as read
 
     order = read(order_id, user_id=token_subject(app))
@@ -46,15 +55,26 @@ def get_order(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) ->
             "description": "One page",
             "content": {"application/json": {"model": OrdersPage, "examples": api_examples.ORDERS_PAGE}},
         },
-        **error_responses(401, 403, examples={400: "invalid_cursor"}),
+        **error_responses(400, 401, 403, examples={400: "invalid_cursor"}),
     },
 )
 def list_orders(
     user_id: Annotated[
-        Ident | None, Query(alias="userId", description="Ignored when a JWT names the user")
+        Ident | None,
+        Query(
+            alias="userId",
+            description="Ignored when a JWT names the user",
+            openapi_examples=api_examples.param("A user", "user-1"),
+        ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Annotated[int, Query(ge=1, le=100, openapi_examples=api_examples.param("One per page", 1))] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=2048,
+            openapi_examples=api_examples.param("The previous page's nextCursor", api_examples.CURSOR),
+        ),
+    ] = None,
 ) -> Response[str]:
     from cryptosdk.domain import AccessDeniedError, FieldError, ValidationFailedError
     from cryptosdk.orders import list_orders as read
@@ -86,7 +106,16 @@ def list_orders(
         **error_responses(401, 404, 409, with_body=True, examples={409: "conflict"}),
     },
 )
-def refresh(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) -> Response[str]:
+def refresh(
+    order_id: Annotated[
+        str,
+        Path(
+            alias="orderId",
+            max_length=64,
+            openapi_examples=api_examples.param("An order id", api_examples.ORDER_ID),
+        ),
+    ],
+) -> Response[str]:
     from cryptosdk.poller import refresh_order
 
     order = refresh_order(order_id, user_id=token_subject(app))

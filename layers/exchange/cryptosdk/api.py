@@ -17,7 +17,7 @@ JSON = "application/json"
 
 # What each route documents besides its success answer (all in the ErrorResponse shape).
 ERROR_RESPONSES: dict[int, str] = {
-    400: "Malformed request (body not JSON or not UTF-8, bad cursor)",
+    400: "Malformed request (body not JSON or not UTF-8, no Idempotency-Key, bad cursor)",
     415: "Content-Type is not application/json",
     422: "Invalid fields, with a reason per field",
     424: "The exchange's liquidity provider failed",
@@ -39,7 +39,9 @@ def error_responses(
 
     codes = sorted(set(ERROR_RESPONSES) | set(extra))
     if not with_body:
-        codes = [c for c in codes if c != 415]
+        # 400 and 415 judge a body (encoding, JSON, Content-Type); a bodiless route gives a 400
+        # only for what it names in `extra` (a bad cursor).
+        codes = [c for c in codes if c not in (400, 415) or c in extra]
     descriptions = {
         401: "Not authenticated",
         403: "Not allowed",

@@ -10,6 +10,7 @@ REQUEST_ID = "JLYf7hSwoAMEV8w="
 ORDER_ID = "ord_54da9382fde6c327ad2a714e98212850"
 BTC_ADDRESS = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 ETH_ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+CURSOR = "eyJ1c2VySWQiOiJ1c2VyLTEifQ.c2lnbmF0dXJl"
 
 
 def example(summary: str, value: Any) -> dict[str, Any]:
@@ -70,6 +71,12 @@ ERROR_EXAMPLE_FOR_STATUS: dict[int, str] = {
     503: "upstream_unavailable",
     504: "upstream_timeout",
 }
+
+
+def param(summary: str, value: Any) -> dict[str, Any]:
+    """`openapi_examples` for one query, path or header parameter."""
+    return {"example": example(summary, value)}
+
 
 # -- requests -------------------------------------------------------------------------------------
 
@@ -202,6 +209,6 @@ PENDING_ORDER = {
 ORDERS_PAGE = {
     "onePage": example(
         "One order per page; pass nextCursor back as ?cursor= for the next",
-        {"orders": [_ORDER], "nextCursor": "eyJ1c2VySWQiOiJ1c2VyLTEifQ.c2lnbmF0dXJl"},
+        {"orders": [_ORDER], "nextCursor": CURSOR},
     )
 }

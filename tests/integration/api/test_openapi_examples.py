@@ -194,6 +194,11 @@ def test_every_operation_has_a_request_example_and_every_response_an_example() -
         body = operation.get("requestBody", {}).get("content", {}).get("application/json")
         if body is not None and not body.get("examples"):
             missing.append(f"{method} {path} request")
+        missing += [
+            f"{method} {path} parameter {p['name']}"
+            for p in operation.get("parameters", [])
+            if not p.get("examples")
+        ]
         for status, response in operation["responses"].items():
             if not response.get("content", {}).get("application/json", {}).get("examples"):
                 missing.append(f"{method} {path} {status}")
@@ -217,6 +222,11 @@ def test_each_response_example_fits_its_schema(
 
 def test_each_request_example_fits_its_schema() -> None:
     for method, path, operation in _operations():
+        for parameter in operation.get("parameters", []):
+            validator = _validator(parameter["schema"])
+            for name, example in parameter["examples"].items():
+                errors = [e.message for e in validator.iter_errors(example["value"])]
+                assert not errors, f"{method} {path} {parameter['name']} example {name}: {errors}"
         media = operation.get("requestBody", {}).get("content", {}).get("application/json")
         if media is None:
             continue
@@ -271,3 +281,7 @@ def test_each_response_example_has_the_shape_of_a_real_answer(
     assert not differences, (name, differences, real.text)
     if code is not None:
         assert real.json["error"]["code"] == code, (name, real.text)
+    if code is not None and code == example["value"]["error"]["code"]:
+        # Same code, same words: the example is that answer, not a paraphrase of it.
+        shown = {k: v for k, v in example["value"]["error"].items() if k != "requestId"}
+        assert shown == {k: v for k, v in real.json["error"].items() if k != "requestId"}, real.text
