@@ -34,7 +34,7 @@ from crypto_sdk_exchange_backend_client.api.addresses import validate_address
 from crypto_sdk_exchange_backend_client.api.orders import create_order, get_order, list_orders
 from crypto_sdk_exchange_backend_client.models import (
     AddressValidateBody, CreateOrderBody, LegIn, PartyIn, InstrumentsOut, RateOut,
-    AddressVerdictOut, OrderOut, OrdersPage,
+    AddressVerdictOut, OrderOut, OrdersPage, ErrorResponse,
 )
 
 client = Client(base_url=sys.argv[1], raise_on_unexpected_status=True)
@@ -68,6 +68,9 @@ steps["get"] = [answer.status_code, answer.parsed.id, [str(h.status) for h in an
 answer = list_orders.sync_detailed(client=client, user_id=user)
 assert isinstance(answer.parsed, OrdersPage), answer
 steps["list"] = [answer.status_code, [o.id for o in answer.parsed.orders]]
+answer = get_order.sync_detailed("ord_missing", client=client)
+assert isinstance(answer.parsed, ErrorResponse), answer
+steps["missing"] = [answer.status_code, answer.parsed.error.code]
 print(json.dumps(steps))
 """
 
@@ -152,6 +155,7 @@ def test_a_client_generated_from_the_document_walks_the_main_calls(
     assert steps["get"][:2] == [200, order_id]
     assert steps["get"][2][0] == "pending_create"
     assert steps["list"] == [200, [order_id]]
+    assert steps["missing"] == [404, "order_not_found"]
 
 
 def test_the_stack_serves_the_document_with_its_own_url_and_auth_mode(

@@ -55,6 +55,9 @@ ERRORS: dict[str, dict[str, Any]] = {
     "upstream_unreachable": _error("upstream_unreachable", "The exchange could not be reached; try again."),
     "upstream_unavailable": _error("upstream_unavailable", "The exchange is unavailable; try again shortly."),
     "upstream_timeout": _error("upstream_timeout", "The exchange did not answer in time; try again."),
+    # API Gateway's refusals (AuthMode JWT and IAM), not ours: its own body shape.
+    "gateway_unauthorized": {"message": "Unauthorized"},
+    "gateway_forbidden": {"message": "Forbidden"},
 }
 
 ERROR_EXAMPLE_FOR_STATUS: dict[int, str] = {

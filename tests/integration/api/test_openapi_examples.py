@@ -154,6 +154,32 @@ ERROR_SCENARIOS: dict[str, Scenario] = {
     "upstream_unavailable": _on_rates({"kind": "503"}),
     "upstream_timeout": _on_rates({"kind": "hang", "hangSeconds": 1}, short_timeouts=True),
 }
+
+
+def _refused_by_gateway(auth_mode: str) -> Scenario:
+    """The local gateway (API Gateway's stand-in) in AuthMode IAM or JWT, asked without a credential."""
+
+    def run(api: Call, faults: Callable[..., None], mp: pytest.MonkeyPatch) -> Answer:
+        from local.gateway import Gateway, IncomingRequest
+        from local.template import load_template
+
+        def no_function(name: str, event: dict[str, Any]) -> Any:
+            raise AssertionError(f"{name} ran although the credential was refused")
+
+        gateway = Gateway(load_template().routes(), no_function, auth_mode=auth_mode)
+        request = IncomingRequest("GET", "/instruments", "", [], b"", "127.0.0.1", "HTTP/1.1")
+        answer = gateway.handle(request)
+        return Answer(answer.status, dict(answer.headers), answer.body.decode())
+
+    return run
+
+
+# API Gateway's refusals, keyed by the message of their body.
+GATEWAY_SCENARIOS: dict[str, Scenario] = {
+    "Unauthorized": _refused_by_gateway("JWT"),
+    "Forbidden": _refused_by_gateway("IAM"),
+}
+
 # Codes no scenario here can provoke on demand: compared in shape with the status's default code.
 UNPROVOKED = {
     # A write racing the refresh between its read and its conditional update
@@ -242,6 +268,8 @@ def _scenario(method: str, path: str, status: int, example: dict[str, Any]) -> t
         return SUCCESS_SCENARIOS[(method, path, status)], None
     from cryptosdk.api_examples import ERROR_EXAMPLE_FOR_STATUS
 
+    if "error" not in example["value"]:
+        return GATEWAY_SCENARIOS[str(example["value"]["message"])], None
     code = str(example["value"]["error"]["code"])
     if code in UNPROVOKED:
         default = ERROR_EXAMPLE_FOR_STATUS[status]
