@@ -4,7 +4,9 @@ it against the local stack.
 
 The generator lives in its own venv (pins in openapi-client-requirements.txt: its pydantic and
 ruff pins are not the project's), built once under the temp dir and reused while the pins stay
-the same: about 15 s the first time, under 2 s after that.
+the same. Measured (`pytest tests/e2e/test_generated_client.py --durations=3`): 71 s with the
+venv to build on a busy 2-core machine (14 s of pip when idle), 14-15 s once it is cached, of which
+the stack's start is about 8 s, generating the client under 1 s and the walk about 4.5 s.
 """
 
 from __future__ import annotations
