@@ -313,3 +313,11 @@ def test_each_response_example_has_the_shape_of_a_real_answer(
         # Same code, same words: the example is that answer, not a paraphrase of it.
         shown = {k: v for k, v in example["value"]["error"].items() if k != "requestId"}
         assert shown == {k: v for k, v in real.json["error"].items() if k != "requestId"}, real.text
+
+
+def test_the_shape_comparison_sees_a_missing_key_a_changed_type_and_list_elements() -> None:
+    real = {"a": "1", "b": [{"c": 1}], "d": None}
+    assert _shape_differences({"a": "x", "b": [{"c": 2}], "d": "set"}, real) == []
+    assert _shape_differences({"a": "x", "b": [{"c": 2}]}, real) == ["$: keys ['d'] differ"]
+    assert _shape_differences({"a": 1, "b": [{"c": 2}], "d": None}, real) == ["$.a: int vs str"]
+    assert _shape_differences({"a": "x", "b": [{"c": True}], "d": None}, real) == ["$.b[0].c: bool vs int"]
