@@ -19,7 +19,7 @@ export AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test pytest cold-start lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check bench demo invoke clean
+.PHONY: install run test pytest cold-start lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check openapi-lint bench demo invoke clean
 
 install: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP)
 
@@ -48,7 +48,7 @@ run:
 # The three environments install side by side; then every gate runs, pytest last.
 test:
 	@$(MAKE) --no-print-directory -j3 install
-	@$(MAKE) --no-print-directory lint typecheck cfn-lint validate build openapi-check pytest
+	@$(MAKE) --no-print-directory lint typecheck cfn-lint validate build openapi-check openapi-lint pytest
 
 pytest: $(STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
@@ -78,6 +78,11 @@ openapi: $(STAMP)
 
 openapi-check: $(STAMP)
 	$(PY) -m local.openapi --check openapi.json
+
+# Redocly's recommended rules, as code generators and gateways read the document: any error fails.
+openapi-lint: $(NODE_STAMP)
+	@test -x local/node_modules/.bin/redocly || { echo "error: Redocly CLI missing; it needs npm (cd local && npm ci)"; exit 1; }
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true local/node_modules/.bin/redocly lint --extends=recommended openapi.json
 
 bench: $(STAMP)
 	$(PY) -m bench.poller $(ARGS)

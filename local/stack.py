@@ -37,7 +37,7 @@ from local.aws_local import (
     free_port,
     port_is_free,
 )
-from local.gateway import AUTH_MODES, Gateway, GatewayServer
+from local.gateway import AUTH_MODES, OPENAPI_FILE, Gateway, GatewayServer
 from local.runtime import FunctionPool, FunctionSpec, function_specs, lambda_environment
 from local.scheduler import Schedule, Scheduler
 from local.service import Service
@@ -154,7 +154,11 @@ class LocalStack(Service):
         api_url = ""
         if opts.serve_api:
             gateway = Gateway(
-                routes, self.pool.invoke, auth_mode=opts.auth_mode, request_log=self._log_request
+                routes,
+                self.pool.invoke,
+                auth_mode=opts.auth_mode,
+                request_log=self._log_request,
+                openapi_file=self._served_openapi(f"http://{HOST}:{ports['api']}"),
             )
             self.gateway = GatewayServer(gateway, ports["api"]).start()
             api_url = self.gateway.url
@@ -187,6 +191,19 @@ class LocalStack(Service):
             self._announce(routes)
         if opts.prewarm:
             threading.Thread(target=self.pool.prewarm, name="prewarm", daemon=True).start()
+
+    def _served_openapi(self, api_url: str) -> Path:
+        """The committed document with this stack's URL and AuthMode, in the state dir; the
+        committed file itself (or its absence, which the gateway reports) when there is none."""
+        from local.openapi import served_document
+
+        if not OPENAPI_FILE.exists():
+            return OPENAPI_FILE
+        document = served_document(json.loads(OPENAPI_FILE.read_text()), api_url, self.options.auth_mode)
+        served = self.options.state_dir / "openapi.json"
+        served.parent.mkdir(parents=True, exist_ok=True)
+        served.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return served
 
     def _resolve_ports(self) -> dict[str, int]:
         opts = self.options

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cryptosdk import api_examples
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
 from cryptosdk.api_models import AddressValidateBody, AddressVerdictOut, CreateOrderBody, OrderOut
 from cryptosdk.observability import logger, metrics
@@ -19,12 +20,21 @@ app = build_resolver()
 @app.post(
     "/addresses/validate",
     summary="Check an address (and memo) for a currency and network",
+    operation_id="validateAddress",
+    tags=["addresses"],
     responses={
-        200: {"description": "The verdict", "content": {"application/json": {"model": AddressVerdictOut}}},
+        200: {
+            "description": "The verdict",
+            "content": {
+                "application/json": {"model": AddressVerdictOut, "examples": api_examples.ADDRESS_VERDICT}
+            },
+        },
         **error_responses(with_body=True),
     },
 )
-def validate_address(body: Annotated[AddressValidateBody, Body()]) -> Response[str]:
+def validate_address(
+    body: Annotated[AddressValidateBody, Body(openapi_examples=api_examples.VALIDATE_ADDRESS_REQUEST)],
+) -> Response[str]:
     from cryptosdk.validation import validate_address as check
 
     verdict = check(body.currency, body.network, body.address, body.memo or None)
@@ -34,19 +44,30 @@ def validate_address(body: Annotated[AddressValidateBody, Body()]) -> Response[s
 @app.post(
     "/orders",
     summary="Create an order (idempotent on the Idempotency-Key header)",
+    operation_id="createOrder",
+    tags=["orders"],
     responses={
-        201: {"description": "Created", "content": {"application/json": {"model": OrderOut}}},
+        201: {
+            "description": "Created",
+            "content": {"application/json": {"model": OrderOut, "examples": api_examples.ORDER}},
+        },
         202: {
             "description": "Accepted: the exchange's answer is pending; poll GET /orders/{orderId}",
-            "content": {"application/json": {"model": OrderOut}},
+            "content": {"application/json": {"model": OrderOut, "examples": api_examples.PENDING_ORDER}},
         },
         **error_responses(401, 409, with_body=True),
     },
 )
 def create_order(
-    body: Annotated[CreateOrderBody, Body()],
+    body: Annotated[CreateOrderBody, Body(openapi_examples=api_examples.CREATE_ORDER_REQUEST)],
     idempotency_key: Annotated[
-        str, Header(min_length=1, max_length=128, description="One key per intended order")
+        str,
+        Header(
+            min_length=1,
+            max_length=128,
+            description="One key per intended order",
+            openapi_examples=api_examples.param("A UUID per order", "3b2f6c1e-8d4a-4f0e-9c55-2a7d1e9b0c41"),
+        ),
     ],
 ) -> Response[str]:
     from cryptosdk.orders import create_order as place

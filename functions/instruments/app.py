@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cryptosdk import api_examples
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve
 from cryptosdk.api_models import Code, DecimalString, InstrumentOut, InstrumentsOut, LegOut, RateOut
 from cryptosdk.observability import logger, metrics
@@ -15,17 +16,27 @@ from cryptosdk.observability import logger, metrics
 app = build_resolver()
 
 
-def _ok(model: type[Any], description: str) -> dict[int, Any]:
-    return {200: {"description": description, "content": {"application/json": {"model": model}}}}
+def _ok(model: type[Any], description: str, examples: dict[str, Any]) -> dict[int, Any]:
+    return {
+        200: {
+            "description": description,
+            "content": {"application/json": {"model": model, "examples": examples}},
+        }
+    }
 
 
 @app.get(
     "/instruments",
     summary="Instruments (currency + network) the exchange offers",
-    responses={**_ok(InstrumentsOut, "The catalogue"), **error_responses()},
+    operation_id="listInstruments",
+    tags=["catalogue"],
+    responses={**_ok(InstrumentsOut, "The catalogue", api_examples.INSTRUMENTS), **error_responses()},
 )
 def list_instruments(
-    kind: Annotated[Literal["crypto", "fiat"] | None, Query(description="Only this kind")] = None,
+    kind: Annotated[
+        Literal["crypto", "fiat"] | None,
+        Query(description="Only this kind", openapi_examples=api_examples.param("Crypto only", "crypto")),
+    ] = None,
 ) -> Response[str]:
     from cryptosdk.instruments import get_catalogue
 
@@ -37,15 +48,43 @@ def list_instruments(
 @app.get(
     "/rates",
     summary="A quote with limits for a route and amount",
-    responses={**_ok(RateOut, "The quote"), **error_responses()},
+    operation_id="getRate",
+    tags=["catalogue"],
+    responses={**_ok(RateOut, "The quote", api_examples.RATE), **error_responses()},
 )
 def get_rate(
-    from_: Annotated[Code, Query(alias="from", description="Currency to deposit")],
-    from_network: Annotated[Code, Query(alias="fromNetwork")],
-    to: Annotated[Code, Query(description="Currency to receive (fiat allowed for valuation)")],
-    to_network: Annotated[Code, Query(alias="toNetwork")],
-    amount: Annotated[DecimalString | None, Query(description="Deposit amount, a decimal string")] = None,
-    rate_mode: Annotated[Literal["FLOATING", "FIXED"], Query(alias="rateMode")] = "FLOATING",
+    from_: Annotated[
+        Code,
+        Query(
+            alias="from",
+            description="Currency to deposit",
+            openapi_examples=api_examples.param("Bitcoin", "BTC"),
+        ),
+    ],
+    from_network: Annotated[
+        Code, Query(alias="fromNetwork", openapi_examples=api_examples.param("Bitcoin's own chain", "BTC"))
+    ],
+    to: Annotated[
+        Code,
+        Query(
+            description="Currency to receive (fiat allowed for valuation)",
+            openapi_examples=api_examples.param("Ether", "ETH"),
+        ),
+    ],
+    to_network: Annotated[
+        Code, Query(alias="toNetwork", openapi_examples=api_examples.param("Ethereum mainnet", "ERC20"))
+    ],
+    amount: Annotated[
+        DecimalString | None,
+        Query(
+            description="Deposit amount, a decimal string",
+            openapi_examples=api_examples.param("0.05 BTC", "0.05"),
+        ),
+    ] = None,
+    rate_mode: Annotated[
+        Literal["FLOATING", "FIXED"],
+        Query(alias="rateMode", openapi_examples=api_examples.param("Floating rate", "FLOATING")),
+    ] = "FLOATING",
 ) -> Response[str]:
     from decimal import Decimal
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cryptosdk import api_examples
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
 from cryptosdk.api_models import Ident, OrderOut, OrdersPage
 from cryptosdk.observability import logger, metrics
@@ -18,12 +19,26 @@ app = build_resolver()
 @app.get(
     "/orders/<orderId>",
     summary="One order with its status history",
+    operation_id="getOrder",
+    tags=["orders"],
     responses={
-        200: {"description": "The order", "content": {"application/json": {"model": OrderOut}}},
+        200: {
+            "description": "The order",
+            "content": {"application/json": {"model": OrderOut, "examples": api_examples.ORDER}},
+        },
         **error_responses(401, 404),
     },
 )
-def get_order(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) -> Response[str]:
+def get_order(
+    order_id: Annotated[
+        str,
+        Path(
+            alias="orderId",
+            max_length=64,
+            openapi_examples=api_examples.param("An order id", api_examples.ORDER_ID),
+        ),
+    ],
+) -> Response[str]:
     from cryptosdk.orders import get_order as read
 
     order = read(order_id, user_id=token_subject(app))
@@ -33,17 +48,33 @@ def get_order(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) ->
 @app.get(
     "/orders",
     summary="A user's orders, newest first, paginated with an opaque cursor",
+    operation_id="listOrders",
+    tags=["orders"],
     responses={
-        200: {"description": "One page", "content": {"application/json": {"model": OrdersPage}}},
-        **error_responses(401, 403),
+        200: {
+            "description": "One page",
+            "content": {"application/json": {"model": OrdersPage, "examples": api_examples.ORDERS_PAGE}},
+        },
+        **error_responses(400, 401, 403, examples={400: "invalid_cursor"}),
     },
 )
 def list_orders(
     user_id: Annotated[
-        Ident | None, Query(alias="userId", description="Ignored when a JWT names the user")
+        Ident | None,
+        Query(
+            alias="userId",
+            description="Ignored when a JWT names the user",
+            openapi_examples=api_examples.param("A user", "user-1"),
+        ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Annotated[int, Query(ge=1, le=100, openapi_examples=api_examples.param("One per page", 1))] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=2048,
+            openapi_examples=api_examples.param("The previous page's nextCursor", api_examples.CURSOR),
+        ),
+    ] = None,
 ) -> Response[str]:
     from cryptosdk.domain import AccessDeniedError, FieldError, ValidationFailedError
     from cryptosdk.orders import list_orders as read
@@ -64,16 +95,27 @@ def list_orders(
 @app.post(
     "/orders/<orderId>/refresh",
     summary="Poll the exchange for this order now (same path as the scheduled poller)",
+    operation_id="refreshOrder",
+    tags=["orders"],
     responses={
         200: {
             "description": "The order after the refresh",
-            "content": {"application/json": {"model": OrderOut}},
+            "content": {"application/json": {"model": OrderOut, "examples": api_examples.ORDER}},
         },
         # No body is needed, but one sent still passes the shared body checks (415 if not JSON).
-        **error_responses(401, 404, 409, with_body=True),
+        **error_responses(401, 404, 409, with_body=True, examples={409: "conflict"}),
     },
 )
-def refresh(order_id: Annotated[str, Path(alias="orderId", max_length=64)]) -> Response[str]:
+def refresh(
+    order_id: Annotated[
+        str,
+        Path(
+            alias="orderId",
+            max_length=64,
+            openapi_examples=api_examples.param("An order id", api_examples.ORDER_ID),
+        ),
+    ],
+) -> Response[str]:
     from cryptosdk.poller import refresh_order
 
     order = refresh_order(order_id, user_id=token_subject(app))

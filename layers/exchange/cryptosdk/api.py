@@ -17,7 +17,7 @@ JSON = "application/json"
 
 # What each route documents besides its success answer (all in the ErrorResponse shape).
 ERROR_RESPONSES: dict[int, str] = {
-    400: "Malformed request (body not JSON or not UTF-8, bad cursor)",
+    400: "Malformed request (body not JSON or not UTF-8, no Idempotency-Key, bad cursor)",
     415: "Content-Type is not application/json",
     422: "Invalid fields, with a reason per field",
     424: "The exchange's liquidity provider failed",
@@ -28,14 +28,31 @@ ERROR_RESPONSES: dict[int, str] = {
 }
 
 
-def error_responses(*extra: int, with_body: bool = False) -> dict[int, Any]:
-    """OpenAPI `responses` for a route: our ErrorResponse for every error status it can give.
-    `with_body` for every POST: the shared body checks run on any body sent, needed or not."""
-    from cryptosdk.api_models import ErrorResponse
+# API Gateway's own refusals of a credential, before any function runs: every route can give the
+# one its AuthMode uses, with API Gateway's body {"message": ...} rather than ours.
+AUTH_REFUSALS: dict[int, tuple[str, str]] = {
+    401: (
+        "gateway_unauthorized",
+        "AuthMode=JWT: API Gateway refused the bearer token (missing, expired, wrong audience)",
+    ),
+    403: ("gateway_forbidden", "AuthMode=IAM: API Gateway refused the SigV4 signature or the IAM policy"),
+}
 
-    codes = sorted(set(ERROR_RESPONSES) | set(extra))
+
+def error_responses(
+    *extra: int, with_body: bool = False, examples: dict[int, str] | None = None
+) -> dict[int, Any]:
+    """OpenAPI `responses` for a route: every error status it can give, each with a real answer
+    as its example (`examples` picks another error code's for a status). Statuses in `extra` are
+    answered by our code (ErrorResponse); 401/403 also by API Gateway's auth (GatewayRefusal).
+    `with_body` for every POST: the shared body checks run on any body sent, needed or not."""
+    from cryptosdk.api_examples import ERROR_EXAMPLE_FOR_STATUS, ERRORS, example
+
+    codes = sorted(set(ERROR_RESPONSES) | set(extra) | set(AUTH_REFUSALS))
     if not with_body:
-        codes = [c for c in codes if c != 415]
+        # 400 and 415 judge a body (encoding, JSON, Content-Type); a bodiless route gives a 400
+        # only for what it names in `extra` (a bad cursor).
+        codes = [c for c in codes if c not in (400, 415) or c in extra]
     descriptions = {
         401: "Not authenticated",
         403: "Not allowed",
@@ -43,10 +60,30 @@ def error_responses(*extra: int, with_body: bool = False) -> dict[int, Any]:
         409: "Conflict (a request with this Idempotency-Key is in progress)",
         **ERROR_RESPONSES,
     }
-    return {
-        code: {"description": descriptions.get(code, "Error"), "content": {JSON: {"model": ErrorResponse}}}
-        for code in codes
-    }
+    chosen = {**ERROR_EXAMPLE_FOR_STATUS, **(examples or {})}
+    responses: dict[int, Any] = {}
+    for code in codes:
+        ours = code not in AUTH_REFUSALS or code in extra
+        shown = {chosen[code]: example(descriptions[code], ERRORS[chosen[code]])} if ours else {}
+        if code in AUTH_REFUSALS:
+            name, summary = AUTH_REFUSALS[code]
+            shown[name] = example(summary, ERRORS[name])
+        description = descriptions[code] if ours else AUTH_REFUSALS[code][1]
+        if ours and code in AUTH_REFUSALS:
+            description = f"{descriptions[code]}, or {AUTH_REFUSALS[code][1]}"
+        responses[code] = {
+            "description": description,
+            "content": {JSON: {"model": _error_model(ours, code in AUTH_REFUSALS), "examples": shown}},
+        }
+    return responses
+
+
+def _error_model(ours: bool, gateway: bool) -> Any:
+    from cryptosdk.api_models import ErrorResponse, GatewayRefusal
+
+    if ours and gateway:
+        return ErrorResponse | GatewayRefusal
+    return ErrorResponse if ours else GatewayRefusal
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:

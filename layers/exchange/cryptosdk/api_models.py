@@ -293,3 +293,9 @@ class ErrorDetail(ApiModel):
 
 class ErrorResponse(ApiModel):
     error: ErrorDetail
+
+
+class GatewayRefusal(ApiModel):
+    """API Gateway's own body when it refuses a credential, before any function of ours runs."""
+
+    message: str = Field(examples=["Forbidden"])
