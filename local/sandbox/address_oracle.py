@@ -569,7 +569,8 @@ def _check_xmr(address: str) -> None:
     if kind is None:
         raise _Refused("its network byte is not a Monero mainnet address type")
     if (kind == "integrated") != (len(raw) == 1 + 64 + 8 + 4):
-        raise _Refused(f"a {kind} address has {106 if kind == 'integrated' else 95} characters")
+        size = "an integrated address (106" if kind == "integrated" else f"a {kind} address (95"
+        raise _Refused(f"its network byte is for {size} characters), but it has {len(address)}")
     net_ver = raw[:1]
     keys_bad = "it does not hold valid Monero public keys"
     if kind == "integrated":

@@ -186,7 +186,8 @@ def check_xmr(address: str) -> None:
         raise Refused("its network byte is not a Monero mainnet address type")
     # network byte, public spend key, public view key, [8-byte payment ID,] checksum
     if (kind == "integrated") != (len(raw) == 1 + 64 + 8 + 4):
-        raise Refused(f"a {kind} address has {106 if kind == 'integrated' else 95} characters")
+        size = "an integrated address (106" if kind == "integrated" else f"a {kind} address (95"
+        raise Refused(f"its network byte is for {size} characters), but it has {len(address)}")
     if not (is_on_curve(raw[1:33]) and is_on_curve(raw[33:65])):
         raise Refused("it does not hold valid Monero public keys")
 
