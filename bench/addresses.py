@@ -25,7 +25,7 @@ LAYER = Path(__file__).resolve().parent.parent / "layers" / "exchange"
 
 SAMPLES = {
     "BTC": "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu",
-    "ERC20": "0x52908400098527886E0F7030069857D2E4169EE7",
+    "ERC20": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",  # EIP-55 vector (mixed case)
     "TRC20": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
     "SOL": "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
     "XLM": "GAAZI4TCR3TY5OJHCTJC2A4QSY6CJWJH5IAJTGKIN2ER7LBNVKOCCWN7",

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import os
 import random
+import subprocess
+import sys
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import bip_utils as bu
@@ -241,3 +246,31 @@ def test_well_formed_addresses_refused_by_policy_are_refused_by_both_alike(netwo
         expected = _verdict(address_oracle.check_address, network, address)
         assert expected[0] is False, address
         assert _verdict(check_address, network, address) == expected, address
+
+
+def test_the_oracle_shares_no_checksum_code_with_the_layer() -> None:
+    # Given a fresh interpreter that checks one address per network with the oracle
+    samples = {network: generate(random.Random(network)) for network, generate in GENERATORS.items()}
+    code = (
+        "import json, sys\n"
+        "from local.sandbox.address_oracle import check_address\n"
+        f"assert all(check_address(n, a).valid for n, a in {samples!r}.items())\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('cryptosdk'))))"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), str(repo / "layers" / "exchange")])}
+
+    completed = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=60
+    )
+
+    # Then none of the layer's checksum or address modules was loaded: its verdicts are bip-utils' own
+    assert json.loads(completed.stdout) == []
+
+
+def test_the_sandbox_validates_destinations_with_the_oracle() -> None:
+    from local.sandbox import api
+
+    check, _ = api._address_checks()
+
+    assert check is address_oracle.check_address

@@ -52,31 +52,27 @@ def _rotation_offsets() -> list[int]:
 
 _RC = _round_constants()
 _RHO = _rotation_offsets()
+# rho + pi as one table: lane (x, y), rotated by its offset, moves to (y, 2x + 3y).
+_RHO_PI = [(x + 5 * y, y + 5 * ((2 * x + 3 * y) % 5), _RHO[x + 5 * y]) for x in range(5) for y in range(5)]
+# chi's neighbours of each lane in its row: (x + 1, y) and (x + 2, y).
+_CHI = [(i, i - i % 5 + (i + 1) % 5, i - i % 5 + (i + 2) % 5) for i in range(25)]
 
 
-def _keccak_f1600(lanes: list[int]) -> None:
-    """The permutation, in place, on 25 little-endian 64-bit lanes indexed x + 5y."""
+def _keccak_f1600(lanes: list[int]) -> list[int]:
+    """The permutation on 25 little-endian 64-bit lanes indexed x + 5y; returns the new state."""
     for rc in _RC:
         # theta: xor each column's parity into its neighbours
         parity = [lanes[x] ^ lanes[x + 5] ^ lanes[x + 10] ^ lanes[x + 15] ^ lanes[x + 20] for x in range(5)]
-        for x in range(5):
-            d = parity[(x - 1) % 5] ^ _rotl(parity[(x + 1) % 5], 1)
-            for y in range(0, 25, 5):
-                lanes[x + y] ^= d
-        # rho and pi: rotate each lane and move (x, y) to (y, 2x + 3y)
+        d = [parity[(x - 1) % 5] ^ _rotl(parity[(x + 1) % 5], 1) for x in range(5)]
+        lanes = [lane ^ d[i % 5] for i, lane in enumerate(lanes)]
+        # rho and pi: rotate each lane and move it
         moved = [0] * 25
-        for x in range(5):
-            for y in range(5):
-                lane = lanes[x + 5 * y]
-                shift = _RHO[x + 5 * y]
-                moved[y + 5 * ((2 * x + 3 * y) % 5)] = _rotl(lane, shift) if shift else lane
-        # chi: the only non-linear step, row by row
-        for y in range(0, 25, 5):
-            row = moved[y : y + 5]
-            for x in range(5):
-                lanes[x + y] = row[x] ^ (~row[(x + 1) % 5] & row[(x + 2) % 5])
-        # iota
+        for source, target, shift in _RHO_PI:
+            moved[target] = _rotl(lanes[source], shift) if shift else lanes[source]
+        # chi (the only non-linear step), then iota
+        lanes = [moved[i] ^ (~moved[j] & moved[k]) for i, j, k in _CHI]
         lanes[0] ^= rc
+    return lanes
 
 
 def keccak256(data: bytes) -> bytes:
@@ -91,7 +87,7 @@ def keccak256(data: bytes) -> bytes:
         block = padded[start : start + rate]
         for i in range(rate // 8):
             lanes[i] ^= int.from_bytes(block[8 * i : 8 * i + 8], "little")
-        _keccak_f1600(lanes)
+        lanes = _keccak_f1600(lanes)
     return b"".join(lane.to_bytes(8, "little") for lane in lanes[:4])
 
 
