@@ -23,8 +23,10 @@ __all__ = [
     "b58decode",
     "bech32_decode",
     "cashaddr_decode",
+    "convert_bits",
     "crc16_xmodem",
     "monero_b58decode",
+    "monero_checksum",
     "segwit_decode",
     "ss58_decode",
 ]
