@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import bip_utils as bu
+import cbor2
 import pytest
 
-from cryptosdk import checksums, digests
+from cryptosdk import address_cardano, checksums, digests
 from cryptosdk.ed25519 import is_on_curve
 
 ROUNDS = 200
@@ -201,3 +202,51 @@ def test_ed25519_curve_test_agrees_with_bip_utils() -> None:
     assert 200 < sum(on_curve) < 400  # about half of random strings are points
     assert is_on_curve(bu.Ed25519PrivateKey.FromBytes(bytes(32)).PublicKey().RawCompressed().ToBytes()[1:])
     assert not is_on_curve(bytes(31))
+
+
+def _random_cbor_value(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.randrange(7 if depth < 3 else 4)
+    if kind == 0:
+        return rng.choice([0, 23, 24, 255, 256, 65535, 65536, 2**32, 2**64 - 1, rng.randrange(2**40)])
+    if kind == 1:
+        return -1 - rng.randrange(2**33)
+    if kind == 2:
+        return rng.randbytes(rng.choice([0, 1, 23, 24, 28, 300]))
+    if kind == 3:
+        return "".join(rng.choice("aé€𝄞") for _ in range(rng.randint(0, 30)))
+    if kind == 4:
+        return [_random_cbor_value(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+    if kind == 5:
+        return {rng.randrange(100): _random_cbor_value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+    return cbor2.CBORTag(rng.choice([24, 30, 1000]), _random_cbor_value(rng, depth + 1))
+
+
+def _as_cbor2(value: Any) -> Any:
+    """Our reader's value in cbor2's terms (its tags are CBORTag)."""
+    if isinstance(value, address_cardano._Tag):
+        return cbor2.CBORTag(value.number, _as_cbor2(value.value))
+    if isinstance(value, list):
+        return [_as_cbor2(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_cbor2(item) for key, item in value.items()}
+    return value
+
+
+def test_the_byron_cbor_reader_reads_what_cbor2_writes_and_nothing_more() -> None:
+    rng = random.Random("cbor")
+    for _ in range(ROUNDS):
+        value = _random_cbor_value(rng)
+        encoded = cbor2.dumps(value)
+        assert _as_cbor2(address_cardano._cbor_single(encoded)) == value
+        with pytest.raises(ValueError, match="CBOR"):
+            address_cardano._cbor_single(encoded + b"\x00")  # trailing bytes (cbor2 ignores them)
+        if len(encoded) > 1:
+            with pytest.raises(ValueError, match="CBOR"):
+                address_cardano._cbor_single(encoded[:-1])
+    # Indefinite lengths (RFC 8949 appendix A): [_ 1, [2, 3], [_ 4, 5]], {_ "a": 1}, (_ h'0102', h'03').
+    assert address_cardano._cbor_single(bytes.fromhex("9f018202039f0405ffff")) == [1, [2, 3], [4, 5]]
+    assert address_cardano._cbor_single(bytes.fromhex("bf616101ff")) == {"a": 1}
+    assert address_cardano._cbor_single(bytes.fromhex("5f42010241 03ff".replace(" ", ""))) == b"\x01\x02\x03"
+    for malformed in ("ff", "1c", "5f01ff", "bf6161ff", "c6ff", "9f" * 40):
+        with pytest.raises(ValueError, match="CBOR"):
+            address_cardano._cbor_single(bytes.fromhex(malformed))

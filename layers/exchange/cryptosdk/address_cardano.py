@@ -9,7 +9,7 @@ is all the format needs; anything else makes the address malformed.
 from __future__ import annotations
 
 import zlib
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from cryptosdk.address_common import (
     B58_CHARS_NOTE,
@@ -156,6 +156,8 @@ def _cbor_item(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
         return (chunk if major == 2 else chunk.decode("utf-8")), pos + argument
     if major == 6:
         value, pos = _cbor_item(data, pos, depth + 1)
+        if value is _BREAK:
+            raise ValueError("a CBOR tag with no item")
         return _Tag(argument, value), pos
     items = []
     for _ in range(argument if major == 4 else 2 * argument):
@@ -175,23 +177,23 @@ def _cbor_indefinite(data: bytes, pos: int, depth: int, major: int) -> tuple[Any
         if item is _BREAK:
             break
         if major in (2, 3) and type(item) is not (bytes if major == 2 else str):
-            raise ValueError("a chunk of an indefinite string has the wrong type")
+            raise ValueError("a CBOR indefinite string with a chunk of another type")
         items.append(item)
     if major == 2:
         return b"".join(items), pos
     if major == 3:
         return "".join(items), pos
     if major == 5 and len(items) % 2:
-        raise ValueError("a map with a key and no value")
+        raise ValueError("a CBOR map key with no value")
     return (items if major == 4 else _cbor_map(items)), pos
 
 
 def _cbor_map(items: list[Any]) -> dict[Any, Any]:
     keys = items[0::2]
     if any(not isinstance(key, int | str | bytes) for key in keys):
-        raise ValueError("a map key that is not a number or a string")
+        raise ValueError("a CBOR map key that is not a number or a string")
     return dict(zip(keys, items[1::2], strict=True))
 
 
-def _invalid(info: int) -> Any:
+def _invalid(info: int) -> NoReturn:
     raise ValueError(f"reserved CBOR additional information {info}")
