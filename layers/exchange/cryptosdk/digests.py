@@ -3,13 +3,13 @@
 - Keccak-256 (EIP-55, Monero): the original Keccak submission, padding byte 0x01. `hashlib.sha3_256`
   is the later FIPS 202 standard with padding 0x06 and gives different digests, so it cannot be used.
   Written here from the specification (keccak.team, "The Keccak reference", 3.0) in plain Python:
-  about 0.1 ms per short input, enough for one address.
+  a fraction of a millisecond per address (README, "The layer").
 - SHA-512/256 (Algorand): `hashlib.new("sha512_256")` exists only when the OpenSSL under Python
   provides it; without it, a plain-Python SHA-512 with the SHA-512/256 initial values (FIPS 180-4)
   takes over.
 
 Both are checked against published vectors and against bip-utils' (pycryptodome) digests in
-tests/unit/test_digests.py.
+tests/unit/test_checksums.py.
 """
 
 from __future__ import annotations
