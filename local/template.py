@@ -68,6 +68,7 @@ _NAME_PROPERTIES = {
     "AWS::Serverless::LayerVersion": "LayerName",
     "AWS::SQS::Queue": "QueueName",
     "AWS::Serverless::HttpApi": "Name",
+    "AWS::Logs::LogGroup": "LogGroupName",
 }
 
 # ARN shapes for Fn::GetAtt X.Arn, per type: (service, resource part with {name}).
@@ -78,6 +79,7 @@ _ARN_FORMATS = {
     "AWS::Serverless::Function": ("lambda", "function:{name}"),
     "AWS::Lambda::Function": ("lambda", "function:{name}"),
     "AWS::SQS::Queue": ("sqs", "{name}"),
+    "AWS::Logs::LogGroup": ("logs", "log-group:{name}:*"),
 }
 
 _RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
