@@ -282,3 +282,27 @@ def test_stage_and_prod_refuse_the_placeholder_exchange_url(stage: str, refused:
 @pytest.mark.parametrize("stage", ["stage", "prod"])
 def test_stage_and_prod_accept_a_real_exchange_url(stage: str) -> None:
     assert load_template(parameters={"Stage": stage, **URL}).rule_violations() == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "layers"), [("Disabled", ["ExchangeLayer"]), ("Active", ["ExchangeLayer", "TracingLayer"])]
+)
+def test_the_xray_sdk_layer_is_attached_only_with_tracing(mode: str, layers: list[str]) -> None:
+    template = load_template(parameters={**URL, "Tracing": mode})
+    for function in template.functions():
+        assert function.layers == layers, function.logical_id
+    assert ("TracingLayer" in template.resources()) is (mode == "Active")
+
+
+def test_no_layer_ships_a_botocore_of_its_own() -> None:
+    # aws-xray-sdk requires botocore; installed with it, 30 MB of botocore would sit in front of
+    # the runtime's and pair with the runtime's boto3.
+    exchange = (REPO_ROOT / "layers" / "exchange" / "requirements.txt").read_text().lower()
+    assert "xray" not in exchange
+    tracing = load_template(parameters={**URL, "Tracing": "Active"}).resources()["TracingLayer"]
+    assert tracing["Metadata"]["BuildMethod"] == "makefile"
+    makefile = (REPO_ROOT / "layers" / "tracing" / "Makefile").read_text()
+    assert "build-TracingLayer:" in makefile
+    assert "--no-deps" in makefile
+    pins = (REPO_ROOT / "layers" / "tracing" / "requirements.txt").read_text().split()
+    assert "aws-xray-sdk==2.15.0" in pins
