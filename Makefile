@@ -91,8 +91,9 @@ checkov: $(CHECKOV_STAMP) $(STATIC_IP_TEMPLATE)
 	BC_SKIP_MAPPING=TRUE $(CHECKOV)/bin/checkov --file template.yaml --file $(STATIC_IP_TEMPLATE) \
 	  --framework cloudformation --skip-download --compact --quiet
 
-validate: $(TOOLS_STAMP)
+validate: $(TOOLS_STAMP) $(STATIC_IP_TEMPLATE)
 	$(TOOLS)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
+	$(TOOLS)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION) --template $(STATIC_IP_TEMPLATE)
 
 build: $(TOOLS_STAMP)
 	$(TOOLS)/bin/sam build --region $(AWS_DEFAULT_REGION)
