@@ -68,6 +68,7 @@ _NAME_PROPERTIES = {
     "AWS::Serverless::LayerVersion": "LayerName",
     "AWS::SQS::Queue": "QueueName",
     "AWS::Serverless::HttpApi": "Name",
+    "AWS::Logs::LogGroup": "LogGroupName",
 }
 
 # ARN shapes for Fn::GetAtt X.Arn, per type: (service, resource part with {name}).
@@ -78,6 +79,7 @@ _ARN_FORMATS = {
     "AWS::Serverless::Function": ("lambda", "function:{name}"),
     "AWS::Lambda::Function": ("lambda", "function:{name}"),
     "AWS::SQS::Queue": ("sqs", "{name}"),
+    "AWS::Logs::LogGroup": ("logs", "log-group:{name}:*"),
 }
 
 _RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
@@ -638,11 +640,24 @@ class Template:
                     timeout=int(self.resolver.text(raw.get("Timeout", 3))),
                     memory_size=int(self.resolver.text(raw.get("MemorySize", 128))),
                     environment=environment,
-                    layers=[_ref_target(layer) for layer in raw.get("Layers", [])],
+                    layers=self._layer_ids(raw.get("Layers", [])),
                     architectures=[str(a) for a in self.resolver.resolve(raw.get("Architectures", []))],
                 )
             )
         return functions
+
+    def _layer_ids(self, layers: Iterable[Any]) -> list[str]:
+        """Logical ids of a function's layers; a conditional entry (`!If [C, !Ref L, NoValue]`)
+        counts only when its condition holds."""
+        ids = []
+        for layer in layers:
+            if isinstance(layer, dict) and "Fn::If" in layer:
+                name, when_true, when_false = layer["Fn::If"]
+                layer = when_true if self.resolver.condition(name) else when_false
+            if layer == {"Ref": "AWS::NoValue"}:
+                continue
+            ids.append(_ref_target(layer))
+        return ids
 
     def function(self, logical_id: str) -> FunctionDef:
         for function in self.functions():

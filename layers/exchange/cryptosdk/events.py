@@ -35,6 +35,8 @@ class OrderStatusChanged(BaseModel):
     deposit_tx_id: str | None = None
     payout_tx_id: str | None = None
     amount_to_receive: str | None = None
+    # The request (API Gateway request id) or poller run whose write caused the change.
+    correlation_id: str | None = None
 
 
 class PublishReport(BaseModel):

@@ -398,6 +398,7 @@ def status_event(before: Order, after: Order) -> OrderStatusChanged:
         deposit_tx_id=deposit_tx,
         payout_tx_id=payout_tx,
         amount_to_receive=optional_decimal_text(amount),
+        correlation_id=after.correlation_id,
     )
 
 
