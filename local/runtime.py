@@ -55,6 +55,7 @@ class FunctionSpec:
     timeout_seconds: float = 30.0
     memory_mb: int = 512
     layer_dirs: tuple[Path, ...] = LAYER_DIRS
+    reserved_concurrency: int | None = None  # the template's ReservedConcurrentExecutions
 
     @classmethod
     def from_template(cls, fn: FunctionDef, layer_dirs: Mapping[str, Path]) -> FunctionSpec:
@@ -67,6 +68,7 @@ class FunctionSpec:
             timeout_seconds=float(fn.timeout),
             memory_mb=fn.memory_size,
             layer_dirs=tuple(layer_dirs[layer] for layer in fn.layers if layer in layer_dirs),
+            reserved_concurrency=fn.reserved_concurrency,
         )
 
     @property
@@ -363,8 +365,8 @@ class FunctionWorkers:
         concurrency: int,
         queue_timeout: float = QUEUE_TIMEOUT_SECONDS,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        if concurrency < 0:
+            raise ValueError(f"concurrency must not be negative, not {concurrency}")
         self.spec = spec
         self.concurrency = concurrency
         self._env = dict(env)
@@ -388,6 +390,10 @@ class FunctionWorkers:
             while True:
                 if self._stopping:
                     raise InvocationError(_runtime_error("the local stack is stopping"))
+                if self.concurrency == 0:  # a reserved concurrency of 0 throttles every call
+                    raise InvocationError(
+                        _runtime_error(f"{self.spec.name} has no concurrency", "TooManyRequestsException")
+                    )
                 if self._idle:
                     return self._idle.pop()
                 if len(self._workers) < self.concurrency:
@@ -450,9 +456,11 @@ class FunctionPool:
         log_sink: TextIO | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self.concurrency = concurrency
         self._functions = {
-            name: FunctionWorkers(spec, environment(spec), log_sink, concurrency)
+            name: FunctionWorkers(spec, environment(spec), log_sink, _concurrency_of(spec, concurrency))
             for name, spec in specs.items()
         }
 
@@ -481,3 +489,10 @@ class FunctionPool:
             workers.request_stop()
         for workers in self._functions.values():
             workers.stop()
+
+
+def _concurrency_of(spec: FunctionSpec, concurrency: int) -> int:
+    """A function with a reserved concurrency never runs more environments than that, as on Lambda."""
+    if spec.reserved_concurrency is None:
+        return concurrency
+    return min(concurrency, spec.reserved_concurrency)

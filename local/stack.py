@@ -331,7 +331,11 @@ class LocalStack(Service):
         for route in routes:
             _say(self.out, f"  {route.method:5} {route.path:28} -> {route.function}")
         assert self.pool is not None
-        _say(self.out, f"functions  up to {self.pool.concurrency} concurrent workers each (--concurrency)")
+        _say(
+            self.out,
+            f"functions  up to {self.pool.concurrency} concurrent workers each (--concurrency; "
+            "less where the template reserves less)",
+        )
         for line in self.scheduler.describe():
             _say(self.out, f"schedule  {line}")
         _say(self.out, f"events on bus {info.event_bus} are copied to SQS {info.bus_tap_queue_url}")

@@ -204,6 +204,7 @@ class FunctionDef:
     environment: dict[str, str]
     layers: list[str]  # logical ids of the layers declared in this template
     architectures: list[str] = field(default_factory=list)
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions; None: unreserved
 
     @property
     def code_dir(self) -> Path:
@@ -640,9 +641,16 @@ class Template:
                     environment=environment,
                     layers=[_ref_target(layer) for layer in raw.get("Layers", [])],
                     architectures=[str(a) for a in self.resolver.resolve(raw.get("Architectures", []))],
+                    reserved_concurrency=self._optional_int(raw.get("ReservedConcurrentExecutions")),
                 )
             )
         return functions
+
+    def _optional_int(self, value: Any) -> int | None:
+        if value is None:
+            return None
+        resolved = self.resolver.resolve(value)
+        return None if resolved is NO_VALUE else int(self.resolver.text(resolved))
 
     def function(self, logical_id: str) -> FunctionDef:
         for function in self.functions():

@@ -4,6 +4,7 @@ warm), a burst of connections queued in the listen backlog, and keep-alive witho
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import os
 import socket
@@ -127,9 +128,33 @@ def test_after_stop_no_worker_starts_and_callers_get_an_error(spec: FunctionSpec
     assert pool.pids() == []
 
 
+def test_a_reserved_concurrency_caps_the_workers_of_its_function(spec: FunctionSpec) -> None:
+    reserved = dataclasses.replace(spec, reserved_concurrency=1)
+    pool = FunctionPool({"StateFunction": reserved}, lambda _spec: dict(os.environ), concurrency=4)
+    try:
+        answers = _at_once(3, lambda: pool.invoke("StateFunction", {"sleep": 0.2}))
+    finally:
+        pool.stop()
+    assert len({answer["pid"] for answer in answers}) == 1
+    assert sorted(answer["calls"] for answer in answers) == [1, 2, 3]  # one after the other
+
+
+def test_a_reserved_concurrency_of_zero_throttles_every_call_at_once(spec: FunctionSpec) -> None:
+    disabled = dataclasses.replace(spec, reserved_concurrency=0)
+    pool = FunctionPool({"StateFunction": disabled}, lambda _spec: dict(os.environ), concurrency=4)
+    started = time.monotonic()
+    with pytest.raises(InvocationError) as refused:
+        pool.invoke("StateFunction", {})
+    assert refused.value.payload["errorType"] == "TooManyRequestsException"
+    assert time.monotonic() - started < 1  # refused, not queued for the timeout
+    assert pool.pids() == []
+
+
 def test_the_concurrency_must_be_positive(spec: FunctionSpec) -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        FunctionWorkers(spec, {}, None, concurrency=0)
+        FunctionPool({"StateFunction": spec}, lambda _spec: {}, concurrency=0)
+    with pytest.raises(ValueError, match="negative"):
+        FunctionWorkers(spec, {}, None, concurrency=-1)
 
 
 # -- the gateway's transport ---------------------------------------------------------------------
