@@ -9,7 +9,8 @@ Starts, in one process tree that Ctrl-C or SIGTERM stops cleanly:
 - the sandbox exchange on 127.0.0.1:8081 with its lifecycle clock running;
 - the HTTP API on 127.0.0.1:3000 with exactly the template's routes, /docs and /openapi.json;
 - the template's schedules (the status poller), shortened with --poll-every.
-Function code runs in one worker process per function (local.runtime), started on first use.
+Each function runs in up to --concurrency worker processes (local.runtime): a new one starts cold
+like a new Lambda execution environment, an idle one is reused warm; a burst beyond that queues.
 Writes the endpoints to <state-dir>/stack.json for `local.demo`, `local.invoke` and tests.
 """
 
@@ -38,7 +39,13 @@ from local.aws_local import (
     port_is_free,
 )
 from local.gateway import AUTH_MODES, OPENAPI_FILE, Gateway, GatewayServer
-from local.runtime import FunctionPool, FunctionSpec, function_specs, lambda_environment
+from local.runtime import (
+    DEFAULT_CONCURRENCY,
+    FunctionPool,
+    FunctionSpec,
+    function_specs,
+    lambda_environment,
+)
 from local.scheduler import Schedule, Scheduler
 from local.service import Service
 from local.template import Route
@@ -72,6 +79,7 @@ class StackOptions:
     sandbox_step_seconds: float = 10.0
     sandbox_lapse_seconds: float = 1800.0
     prewarm: bool = True
+    concurrency: int = DEFAULT_CONCURRENCY
     log_level: str = "WARNING"
     # local.invoke needs only the embedded AWS and the sandbox.
     serve_api: bool = True
@@ -149,6 +157,7 @@ class LocalStack(Service):
             self._function_specs(template),
             lambda spec: self._function_environment(spec, template, dynamodb_endpoint),
             log_sink=self.out,
+            concurrency=opts.concurrency,
         )
         routes = template.routes()
         api_url = ""
@@ -338,6 +347,12 @@ class LocalStack(Service):
         _say(self.out, f"HTTP API  {info.api}   docs {info.api}/docs")
         for route in routes:
             _say(self.out, f"  {route.method:5} {route.path:28} -> {route.function}")
+        assert self.pool is not None
+        _say(
+            self.out,
+            f"functions  up to {self.pool.concurrency} concurrent workers each (--concurrency; "
+            "less where the template reserves less)",
+        )
         for line in self.scheduler.describe():
             _say(self.out, f"schedule  {line}")
         _say(self.out, f"events on bus {info.event_bus} are copied to SQS {info.bus_tap_queue_url}")
@@ -493,6 +508,13 @@ def parse_args(argv: Sequence[str] | None = None) -> StackOptions:
         help="functions' log level (the template's LogLevel); INFO also prints their metrics",
     )
     parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help="worker processes per function, like a reserved concurrency (a new one starts cold)",
+    )
+    parser.add_argument(
         "--no-prewarm",
         dest="prewarm",
         action="store_false",
@@ -501,6 +523,8 @@ def parse_args(argv: Sequence[str] | None = None) -> StackOptions:
     args = parser.parse_args(argv)
     if args.poll_every is not None and args.poll_every <= 0:
         parser.error("--poll-every must be positive")
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
     return StackOptions(**vars(args))
 
 

@@ -206,6 +206,7 @@ class FunctionDef:
     environment: dict[str, str]
     layers: list[str]  # logical ids of the layers declared in this template
     architectures: list[str] = field(default_factory=list)
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions; None: unreserved
 
     @property
     def code_dir(self) -> Path:
@@ -642,6 +643,7 @@ class Template:
                     environment=environment,
                     layers=self._layer_ids(raw.get("Layers", [])),
                     architectures=[str(a) for a in self.resolver.resolve(raw.get("Architectures", []))],
+                    reserved_concurrency=self._optional_int(raw.get("ReservedConcurrentExecutions")),
                 )
             )
         return functions
@@ -658,6 +660,12 @@ class Template:
                 continue
             ids.append(_ref_target(layer))
         return ids
+
+    def _optional_int(self, value: Any) -> int | None:
+        if value is None:
+            return None
+        resolved = self.resolver.resolve(value)
+        return None if resolved is NO_VALUE else int(self.resolver.text(resolved))
 
     def function(self, logical_id: str) -> FunctionDef:
         for function in self.functions():

@@ -262,6 +262,28 @@ def test_functions_share_runtime_layer_and_architecture(template: Template) -> N
     assert (layer.content_dir / "cryptosdk" / "__init__.py").is_file()
 
 
+RESERVED_DOC = """
+Parameters:
+  Reserved: {Type: Number, Default: 3}
+Globals:
+  Function: {Runtime: python3.11, Handler: app.handler, CodeUri: functions/x/}
+Resources:
+  Capped:
+    Type: AWS::Serverless::Function
+    Properties: {ReservedConcurrentExecutions: !Ref Reserved}
+  Unreserved:
+    Type: AWS::Serverless::Function
+"""
+
+
+def test_a_functions_reserved_concurrency_is_read_with_parameters() -> None:
+    functions = {f.logical_id: f for f in Template(parse_template(RESERVED_DOC)).functions()}
+    assert functions["Capped"].reserved_concurrency == 3
+    assert functions["Unreserved"].reserved_concurrency is None
+    lowered = Template(parse_template(RESERVED_DOC), parameters={"Reserved": "0"}).function("Capped")
+    assert lowered.reserved_concurrency == 0
+
+
 def test_function_environment_satisfies_the_layer_settings(template: Template) -> None:
     required = {f.alias for f in Settings.model_fields.values() if f.is_required() and f.alias}
     resolved = load_template(parameters={"ExchangeApiUrl": "https://exchange.example.com"})
