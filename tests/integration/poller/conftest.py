@@ -19,7 +19,6 @@ import requests
 
 from cryptosdk.client import ExchangeClient
 from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange, new_order_id, shard_for
-from cryptosdk.events import EventPublisher
 from cryptosdk.models import CreateOrderRequest, InstrumentRef
 from cryptosdk.poller import PollerDeps, PollerOptions, PollSummary, poll_due_orders
 from cryptosdk.retry import RetryPolicy
@@ -28,6 +27,7 @@ from cryptosdk.status import OrderStatus
 from cryptosdk.storage import OrderStore
 from local.sandbox import SandboxServer
 from local.sandbox.deposit_addresses import deposit_address
+from tests.fixtures.aws import invoke_in_process
 from tests.fixtures.dynamodb_local import DynamoDBLocalTables
 
 SHARDS = 4
@@ -64,7 +64,8 @@ class World:
     http: requests.Session
     clients: list[ExchangeClient] = field(default_factory=list)
     default_client: ExchangeClient | None = None
-    publisher: EventPublisher | None = None
+    # Runs the orders table's stream through OrderEventsFunction (default: moto's table).
+    deliver_stream: Callable[[], int] | None = None
 
     # -- poller side --------------------------------------------------------------------------
 
@@ -80,14 +81,11 @@ class World:
         return client
 
     def deps(self, client: ExchangeClient | None = None, store: OrderStore | None = None) -> PollerDeps:
-        if self.publisher is None:
-            self.publisher = EventPublisher(self.aws.event_bus_name)
         if client is None and self.default_client is None:
             self.default_client = self.client()
         return PollerDeps(
             client=client or self.default_client or self.client(),
             store=store or self.store,
-            publisher=self.publisher,
             clock=self.clock,
         )
 
@@ -209,18 +207,26 @@ class World:
     def item(self, order: Order) -> dict[str, Any]:
         return dict(self.aws.table().get_item(Key={"id": order.id}, ConsistentRead=True)["Item"])
 
+    def received_events(self) -> list[dict[str, Any]]:
+        """Events on the bus after the store's stream went through OrderEventsFunction."""
+        (self.deliver_stream or self.aws.deliver_stream)()
+        events: list[dict[str, Any]] = self.aws.received_events(deliver=False)
+        return events
+
     def events_for(self, order: Order) -> list[tuple[str, str]]:
         return [
             (event["detail"]["oldStatus"], event["detail"]["newStatus"])
-            for event in self.aws.received_events()
+            for event in self.received_events()
             if event["detail"]["orderId"] == order.id
         ]
 
 
-def _world(aws: Any, sandbox: SandboxServer, store: OrderStore) -> Iterator[World]:
+def _world(
+    aws: Any, sandbox: SandboxServer, store: OrderStore, deliver_stream: Callable[[], int] | None = None
+) -> Iterator[World]:
     http = requests.Session()
     keys = StaticKeyProvider(sandbox.public_key, sandbox.secret_key)
-    built = World(sandbox, aws, store, Clock(), keys, http)
+    built = World(sandbox, aws, store, Clock(), keys, http, deliver_stream=deliver_stream)
     yield built
     built.clear_faults()
     for client in built.clients:
@@ -240,7 +246,10 @@ def world_on_dynamodb_local(
     """`world` with the orders table in DynamoDB Local: moto's conditional writes are not atomic
     under threads, so races between pollers are judged on the real engine."""
     store = OrderStore(dynamodb_local_tables.orders_table, client=dynamodb_local_tables.client)
-    yield from _world(aws, sandbox, store)
+    template = aws.names.template
+    queues = {q: template.physical_name(q) for q in template.resources("AWS::SQS::Queue")}
+    mappings = dynamodb_local_tables.stream_mappings(invoke_in_process, aws.sqs, queues)
+    yield from _world(aws, sandbox, store, lambda: sum(m.poll() for m in mappings))
 
 
 def history(order: Order) -> list[str]:
