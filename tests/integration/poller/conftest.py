@@ -20,7 +20,7 @@ import requests
 from cryptosdk.client import ExchangeClient
 from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange, new_order_id, shard_for
 from cryptosdk.models import CreateOrderRequest, InstrumentRef
-from cryptosdk.poller import PollerDeps, PollerOptions, PollSummary, poll_due_orders
+from cryptosdk.poller import PollerDeps, PollerOptions, PollSummary, poll_due_orders, refresh_order
 from cryptosdk.retry import RetryPolicy
 from cryptosdk.secrets import StaticKeyProvider
 from cryptosdk.status import OrderStatus
@@ -100,6 +100,10 @@ class World:
         options.setdefault("concurrency", 4)
         chosen = PollerOptions(**options)
         return poll_due_orders(remaining_ms=remaining_ms, deps=deps or self.deps(), options=chosen)
+
+    def refresh_one(self, order: Order) -> Order:
+        """The manual refresh of one order (the poller's per-order path, one write)."""
+        return refresh_order(order.id, deps=self.deps(), options=PollerOptions(shard_count=SHARDS))
 
     def later(self, delta: timedelta = timedelta(hours=1)) -> None:
         """Move past every back-off (capped at 30 min) so each active order is due again."""
