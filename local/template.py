@@ -723,7 +723,9 @@ class Template:
         destination = ((raw.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
         # Everything but the two ARNs resolves here (they have no local value: the stream's label
         # and the queue's URL are looked up on the running services).
-        props = self.resolver.resolve({k: v for k, v in raw.items() if k not in ("Stream", "DestinationConfig")})
+        props = self.resolver.resolve(
+            {k: v for k, v in raw.items() if k not in ("Stream", "DestinationConfig")}
+        )
         patterns = ((props.get("FilterCriteria") or {}).get("Filters")) or []
         return StreamSource(
             function=function,
