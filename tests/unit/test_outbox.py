@@ -240,3 +240,32 @@ def test_an_event_the_bus_keeps_refusing_fails_the_record_so_it_is_read_again() 
     with pytest.raises(EventNotPublishedError, match="InternalFailure"):
         publish_record(stream_record(order(), order(OrderStatus.CONFIRMING, version=3)), publisher)
     assert len(bus.entries) == 2  # the publisher's own retry, then the record fails
+
+
+def test_a_record_that_fails_is_logged_with_its_position_and_reason_never_its_images() -> None:
+    import io
+    import logging
+
+    from cryptosdk.observability import logger
+
+    publisher = EventPublisher("orders-bus", client=FakeEventBridge(), sleep=lambda _: None)
+    after = order(OrderStatus.CONFIRMING, version=3, destination=Party(address="TSECRETADDRESS"))
+    record = stream_record(order(), after)
+    record["dynamodb"]["NewImage"]["status"] = {"S": "teleported"}
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logging.getLogger(logger.name).addHandler(handler)
+    try:
+        with pytest.raises(MalformedOrderRecordError):
+            publish_record(DynamoDBRecord(record.raw_event), publisher)
+    finally:
+        logging.getLogger(logger.name).removeHandler(handler)
+
+    (line,) = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["message"] == "order event not published"
+    assert line["sequence_number"] == "100"
+    assert line["error_type"] == "MalformedOrderRecordError"
+    assert after.id in line["reason"]
+    assert "teleported" in line["reason"]
+    assert "TSECRETADDRESS" not in stream.getvalue()

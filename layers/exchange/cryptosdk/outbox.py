@@ -129,17 +129,32 @@ def publish_record(record: DynamoDBRecord, publisher: EventPublisher | None = No
     """Publish the status change one stream record carries; the event id, or None when the record
     is no status change. Raises (failing this batch item) when the event did not reach the bus."""
     stream = record.dynamodb
-    event = status_change(
-        record.event_name.name if record.event_name else None,
-        stream.keys if stream else None,
-        stream.old_image if stream else None,
-        stream.new_image if stream else None,
-    )
-    if event is None:
-        return None
-    report = (publisher or default_publisher()).publish([event])
-    if report.failed:
-        raise EventNotPublishedError(f"event {event.event_id} refused: {'; '.join(report.errors)}")
+    try:
+        event = status_change(
+            record.event_name.name if record.event_name else None,
+            stream.keys if stream else None,
+            stream.old_image if stream else None,
+            stream.new_image if stream else None,
+        )
+        if event is None:
+            return None
+        report = (publisher or default_publisher()).publish([event])
+        if report.failed:
+            raise EventNotPublishedError(f"event {event.event_id} refused: {'; '.join(report.errors)}")
+    except Exception as exc:
+        # The batch processor reports the record as failed; say which and why (an order id and a
+        # reason, never the images, which hold users' addresses).
+        logger.warning(
+            "order event not published",
+            extra={
+                "sequence_number": stream.sequence_number if stream else None,
+                "error_type": type(exc).__name__,
+                "reason": str(exc)
+                if isinstance(exc, MalformedOrderRecordError | EventNotPublishedError)
+                else None,
+            },
+        )
+        raise
     from aws_lambda_powertools.metrics import MetricUnit
 
     metrics.add_metric(name="OrderEventsPublished", unit=MetricUnit.Count, value=1)
