@@ -269,3 +269,20 @@ def test_a_record_that_fails_is_logged_with_its_position_and_reason_never_its_im
     assert after.id in line["reason"]
     assert "teleported" in line["reason"]
     assert "TSECRETADDRESS" not in stream.getvalue()
+
+
+def test_the_recorded_stream_event_is_one_status_change() -> None:
+    from pathlib import Path
+
+    from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
+
+    path = Path(__file__).resolve().parents[2] / "events" / "order-events-stream.json"
+    (record,) = DynamoDBStreamEvent(json.loads(path.read_text())).records
+    bus = FakeEventBridge()
+
+    sent = publish_record(record, EventPublisher("bus", client=bus, sleep=lambda _: None))
+
+    assert sent == "ord_6f1c2a9e4b7d4e0f9a3c5b8d2e1f0a7c:3"
+    detail = json.loads(bus.entries[0]["Detail"])
+    assert (detail["oldStatus"], detail["newStatus"]) == ("awaiting_deposit", "confirming")
+    assert detail["depositTxId"].startswith("3b1f0c4e")
