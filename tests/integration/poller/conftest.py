@@ -25,8 +25,12 @@ from cryptosdk.retry import RetryPolicy
 from cryptosdk.secrets import StaticKeyProvider
 from cryptosdk.status import OrderStatus
 from cryptosdk.storage import OrderStore
+from local.aws_local import MotoServer, free_port
+from local.provision import create_tables
 from local.sandbox import SandboxServer
 from local.sandbox.deposit_addresses import deposit_address
+from local.streams import bind_mappings
+from local.template import load_template
 from tests.fixtures.aws import invoke_in_process
 from tests.fixtures.dynamodb_local import DynamoDBLocalTables
 
@@ -66,6 +70,8 @@ class World:
     default_client: ExchangeClient | None = None
     # Runs the orders table's stream through OrderEventsFunction (default: moto's table).
     deliver_stream: Callable[[], int] | None = None
+    # Where another process reaches the store's table (None: moto in this process only).
+    dynamodb_endpoint: str | None = None
 
     # -- poller side --------------------------------------------------------------------------
 
@@ -226,11 +232,24 @@ class World:
 
 
 def _world(
-    aws: Any, sandbox: SandboxServer, store: OrderStore, deliver_stream: Callable[[], int] | None = None
+    aws: Any,
+    sandbox: SandboxServer,
+    store: OrderStore,
+    deliver_stream: Callable[[], int] | None = None,
+    dynamodb_endpoint: str | None = None,
 ) -> Iterator[World]:
     http = requests.Session()
     keys = StaticKeyProvider(sandbox.public_key, sandbox.secret_key)
-    built = World(sandbox, aws, store, Clock(), keys, http, deliver_stream=deliver_stream)
+    built = World(
+        sandbox,
+        aws,
+        store,
+        Clock(),
+        keys,
+        http,
+        deliver_stream=deliver_stream,
+        dynamodb_endpoint=dynamodb_endpoint,
+    )
     yield built
     built.clear_faults()
     for client in built.clients:
@@ -253,7 +272,42 @@ def world_on_dynamodb_local(
     template = aws.names.template
     queues = {q: template.physical_name(q) for q in template.resources("AWS::SQS::Queue")}
     mappings = dynamodb_local_tables.stream_mappings(invoke_in_process, aws.sqs, queues)
-    yield from _world(aws, sandbox, store, lambda: sum(m.poll() for m in mappings))
+    endpoint = dynamodb_local_tables.server.endpoint
+    yield from _world(aws, sandbox, store, lambda: sum(m.poll() for m in mappings), endpoint)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's server (what the local stack runs when Java is missing), reachable from another
+    process; it shares this process's moto state, which each test's `aws` resets."""
+    with MotoServer(free_port()) as server:
+        yield server.endpoint
+
+
+@pytest.fixture
+def world_on_moto_server(aws: Any, sandbox: SandboxServer, moto_server: str) -> Iterator[World]:
+    """`world` with the orders table (and its stream) in moto's server."""
+    import boto3
+
+    names = {t.logical_id: f"{t.logical_id}-{uuid.uuid4().hex[:8]}" for t in load_template().tables()}
+    template = load_template(physical_names=names)
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    client = session.client("dynamodb", endpoint_url=moto_server)
+    create_tables(client, template)
+    mappings = bind_mappings(
+        template.stream_sources(),
+        table_names=names,
+        dynamodb=client,
+        streams=session.client("dynamodbstreams", endpoint_url=moto_server),
+        invoke=invoke_in_process,
+        sqs=aws.sqs,
+        queue_names={q: template.physical_name(q) for q in template.resources("AWS::SQS::Queue")},
+        retry_delay_seconds=0.0,
+    )
+    store = OrderStore(names["OrdersTable"], client=client)
+    yield from _world(aws, sandbox, store, lambda: sum(m.poll() for m in mappings), moto_server)
 
 
 def history(order: Order) -> list[str]:

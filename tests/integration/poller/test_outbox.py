@@ -20,7 +20,6 @@ import pytest
 from cryptosdk.domain import Order
 from cryptosdk.status import OrderStatus
 from tests.fixtures.aws import invoke_in_process
-from tests.fixtures.dynamodb_local import DynamoDBLocalTables
 from tests.integration.poller.conftest import World
 from tests.integration.poller.dying_writer import DIED_AFTER_WRITE
 
@@ -32,11 +31,15 @@ def details_for(world: World, order: Order) -> list[dict[str, Any]]:
     return [e["detail"] for e in world.received_events() if e["detail"]["orderId"] == order.id]
 
 
-@pytest.mark.dynamodb_local
+@pytest.mark.parametrize(
+    "engine",
+    [pytest.param("dynamodb_local", marks=pytest.mark.dynamodb_local), "moto_server"],
+)
 def test_a_poller_killed_right_after_its_write_still_gets_the_event_on_the_bus_exactly_once(
-    world_on_dynamodb_local: World, dynamodb_local_tables: DynamoDBLocalTables
+    engine: str, request: pytest.FixtureRequest
 ) -> None:
-    world = world_on_dynamodb_local
+    world: World = request.getfixturevalue(f"world_on_{engine}")
+    assert world.dynamodb_endpoint is not None
     order = world.active_order()
     world.drive(order, "INCOMING_FUNDS_DETECTED")
     sandbox = world.sandbox
@@ -46,8 +49,8 @@ def test_a_poller_killed_right_after_its_write_still_gets_the_event_on_the_bus_e
             sys.executable,
             "-m",
             "tests.integration.poller.dying_writer",
-            dynamodb_local_tables.server.endpoint,
-            dynamodb_local_tables.orders_table,
+            world.dynamodb_endpoint,
+            world.store.table_name,
             sandbox.url,
             sandbox.public_key,
             sandbox.secret_key,
