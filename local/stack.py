@@ -8,7 +8,10 @@ Starts, in one process tree that Ctrl-C or SIGTERM stops cleanly:
   copies every OrderStatusChanged event to an SQS queue so `make demo` can show it;
 - the sandbox exchange on 127.0.0.1:8081 with its lifecycle clock running;
 - the HTTP API on 127.0.0.1:3000 with exactly the template's routes, /docs and /openapi.json;
-- the template's schedules (the status poller), shortened with --poll-every.
+- the template's schedules (the status poller), shortened with --poll-every;
+- the template's DynamoDB stream events (OrderEventsFunction on the orders table's stream), run
+  as Lambda's event source mapping runs them (local.streams), failures parked in the template's
+  SQS queue in moto.
 Each function runs in up to --concurrency worker processes (local.runtime): a new one starts cold
 like a new Lambda execution environment, an idle one is reused warm; a burst beyond that queues.
 Writes the endpoints to <state-dir>/stack.json for `local.demo`, `local.invoke` and tests.
@@ -48,6 +51,7 @@ from local.runtime import (
 )
 from local.scheduler import Schedule, Scheduler
 from local.service import Service
+from local.streams import StreamService, bind_mappings
 from local.template import Route
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +88,7 @@ class StackOptions:
     # local.invoke needs only the embedded AWS and the sandbox.
     serve_api: bool = True
     run_schedules: bool = True
+    run_streams: bool = True
     write_state: bool = True
 
 
@@ -103,6 +108,8 @@ class StackInfo:
     pid: int
     child_pids: list[int] = field(default_factory=list)
     functions: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Queue name -> URL in moto (OrderEventsFailureQueue: stream batches that kept failing).
+    queues: dict[str, str] = field(default_factory=dict)
 
 
 def _say(out: TextIO, line: str) -> None:
@@ -125,6 +132,7 @@ class LocalStack(Service):
         self.pool: FunctionPool | None = None
         self.gateway: GatewayServer | None = None
         self.scheduler: Scheduler | None = None
+        self.streams: StreamService | None = None
         self.info: StackInfo | None = None
         self._started = time.perf_counter()
 
@@ -150,7 +158,7 @@ class LocalStack(Service):
         self.sandbox = self._start_sandbox(ports["sandbox"])
         template = self._template()
         # Everything that does not need DynamoDB happens while the JVM is still starting.
-        bus_tap_url = self._provision_moto(template)
+        bus_tap_url, queues = self._provision_moto(template)
         dynamodb_endpoint, engine = self._dynamodb_endpoint(dynamodb_waiter)
         self._provision_tables(template, dynamodb_endpoint)
         self.pool = FunctionPool(
@@ -180,6 +188,9 @@ class LocalStack(Service):
         )
         if opts.run_schedules:
             self.scheduler.start()
+        self.streams = self._stream_service(template, dynamodb_endpoint)
+        if opts.run_streams:
+            self.streams.start()
         self.info = StackInfo(
             api=api_url,
             sandbox=self.sandbox.url,
@@ -193,6 +204,7 @@ class LocalStack(Service):
             pid=os.getpid(),
             child_pids=self.child_pids(),
             functions={r.function: {"route": f"{r.method} {r.path}"} for r in routes},
+            queues=queues,
         )
         if opts.write_state:
             self._write_state()
@@ -294,9 +306,10 @@ class LocalStack(Service):
             }
         )
 
-    def _provision_moto(self, template: Any) -> str:
-        """The secret (holding the sandbox's key pair), the bus and the local bus tap, in moto."""
-        from local.provision import create_event_buses, create_secrets, stack_names
+    def _provision_moto(self, template: Any) -> tuple[str, dict[str, str]]:
+        """The secret (holding the sandbox's key pair), the bus, the queues and the local bus tap,
+        in moto; the tap's URL and every queue's."""
+        from local.provision import create_event_buses, create_queues, create_secrets, stack_names
 
         assert self.moto is not None
         session = _local_session()
@@ -307,7 +320,26 @@ class LocalStack(Service):
         events = session.client("events", endpoint_url=self.moto.endpoint)
         create_event_buses(events, template)
         sqs = session.client("sqs", endpoint_url=self.moto.endpoint)
-        return add_bus_tap(events, sqs, names.event_bus_name)
+        queues = create_queues(sqs, template)
+        return add_bus_tap(events, sqs, names.event_bus_name), queues
+
+    def _stream_service(self, template: Any, dynamodb_endpoint: str) -> StreamService:
+        """The template's stream events on the running DynamoDB's streams (DynamoDB Local and
+        moto both serve the DynamoDB Streams API on their own endpoint), invoking the pool."""
+        assert self.moto is not None
+        assert self.pool is not None
+        session = _local_session()
+        mappings = bind_mappings(
+            template.stream_sources(),
+            table_names={table.logical_id: table.name for table in template.tables()},
+            dynamodb=session.client("dynamodb", endpoint_url=dynamodb_endpoint),
+            streams=session.client("dynamodbstreams", endpoint_url=dynamodb_endpoint),
+            invoke=self.pool.invoke,
+            sqs=session.client("sqs", endpoint_url=self.moto.endpoint),
+            queue_names={q: template.physical_name(q) for q in template.resources("AWS::SQS::Queue")},
+            region=REGION,
+        )
+        return StreamService(mappings, notice=self._notice)
 
     @staticmethod
     def _provision_tables(template: Any, dynamodb_endpoint: str) -> None:
@@ -355,6 +387,8 @@ class LocalStack(Service):
         )
         for line in self.scheduler.describe():
             _say(self.out, f"schedule  {line}")
+        for line in self.streams.describe() if self.streams else []:
+            _say(self.out, f"stream    {line}")
         _say(self.out, f"events on bus {info.event_bus} are copied to SQS {info.bus_tap_queue_url}")
         elapsed = time.perf_counter() - self._started
         _say(
@@ -379,7 +413,16 @@ class LocalStack(Service):
         # Children first get the word all at once (they wind down in parallel), then each is awaited.
         if self.dynamodb is not None:
             self.dynamodb.request_stop()
-        parts: list[Any] = [self.scheduler, self.gateway, self.pool, self.sandbox, self.dynamodb, self.moto]
+        # The stream reader stops before the pool it invokes and the DynamoDB it reads.
+        parts: list[Any] = [
+            self.scheduler,
+            self.streams,
+            self.gateway,
+            self.pool,
+            self.sandbox,
+            self.dynamodb,
+            self.moto,
+        ]
         for part in parts:
             if part is None:
                 continue
@@ -388,6 +431,7 @@ class LocalStack(Service):
             except Exception as exc:  # one failing part must not keep the others running
                 self._notice(f"while stopping {type(part).__name__}: {type(exc).__name__}: {exc}")
         self.scheduler = self.gateway = self.pool = self.sandbox = self.dynamodb = self.moto = None
+        self.streams = None
         state = self.options.state_dir / STATE_FILE
         if self.info is not None and state.exists():
             state.unlink()

@@ -257,6 +257,25 @@ class Schedule:
         return rate_seconds(self.expression)
 
 
+@dataclass(frozen=True)
+class StreamSource:
+    """A function's DynamoDB stream event (Lambda's event source mapping), as the local stack
+    runs it: which table's stream, batching, retries, filters and the on-failure destination."""
+
+    function: str  # logical id
+    event: str
+    table: str  # logical id of the table whose stream is read
+    starting_position: str = "TRIM_HORIZON"
+    batch_size: int = 100
+    # -1: retry until the record expires (Lambda's default for streams).
+    maximum_retry_attempts: int = -1
+    bisect_batch_on_function_error: bool = False
+    report_batch_item_failures: bool = False
+    filters: tuple[dict[str, Any], ...] = ()
+    on_failure: str | None = None  # logical id of the SQS queue
+    enabled: bool = True
+
+
 def rate_seconds(expression: str) -> int | None:
     """Seconds between runs for a rate(...) expression; None for cron(...)."""
     match = _RATE_RE.match(expression.strip())
@@ -711,6 +730,43 @@ class Template:
             )
         return schedules
 
+    def stream_sources(self) -> list[StreamSource]:
+        """Every DynamoDB event of a function: `Stream: !GetAtt Table.StreamArn` names the table."""
+        sources = []
+        for logical_id, resource in self.resources("AWS::Serverless::Function").items():
+            for event_name, event in ((resource.get("Properties") or {}).get("Events") or {}).items():
+                if event.get("Type") != "DynamoDB":
+                    continue
+                raw = event.get("Properties") or {}
+                sources.append(self._stream_source(logical_id, event_name, raw))
+        return sources
+
+    def _stream_source(self, function: str, event_name: str, raw: Mapping[str, Any]) -> StreamSource:
+        table = _get_att_target(raw.get("Stream"), "StreamArn")
+        destination = ((raw.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        # Everything but the two ARNs resolves here (they have no local value: the stream's label
+        # and the queue's URL are looked up on the running services).
+        props = self.resolver.resolve(
+            {k: v for k, v in raw.items() if k not in ("Stream", "DestinationConfig")}
+        )
+        patterns = ((props.get("FilterCriteria") or {}).get("Filters")) or []
+        return StreamSource(
+            function=function,
+            event=event_name,
+            table=table,
+            starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
+            batch_size=int(props.get("BatchSize", 100)),
+            maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+            bisect_batch_on_function_error=_truthy(props.get("BisectBatchOnFunctionError", False)),
+            report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+            filters=tuple(json.loads(f["Pattern"]) for f in patterns),
+            on_failure=None if destination is None else _get_att_target(destination, "Arn"),
+            enabled=_truthy(props.get("Enabled", True)),
+        )
+
+    def queue_names(self) -> list[str]:
+        return [self.physical_name(i) for i in self.resources("AWS::SQS::Queue")]
+
     def event_bus_names(self) -> list[str]:
         return [self.physical_name(i) for i in self.resources("AWS::Events::EventBus")]
 
@@ -767,6 +823,15 @@ def _on_demand(props: Mapping[str, Any]) -> bool:
 
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
+
+
+def _get_att_target(value: Any, attribute: str) -> str:
+    """The logical id in `!GetAtt X.<attribute>` (the only form a local stream source accepts)."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        if isinstance(target, list) and len(target) == 2 and target[1] == attribute:
+            return str(target[0])
+    raise TemplateError(f"expected !GetAtt <resource>.{attribute}, got {value!r}")
 
 
 def _ref_target(value: Any) -> str:
