@@ -9,6 +9,8 @@ tests/e2e/screenshots/ (git-ignored); two of them are committed under web/screen
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import os
 import re
@@ -46,6 +48,8 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = REPO_ROOT / "tests" / "e2e" / "screenshots"
 READY_TIMEOUT = 60
+# The poller every half second; sandbox orders move only when a test sends an event.
+PACE = ["--poll-every=0.5", "--sandbox-step-seconds=0"]
 ETH_DESTINATION = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 XRP_DESTINATION = "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh"
 WAIT_MS = 15_000
@@ -58,36 +62,68 @@ if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
     )
 
 
+class StackProcess:
+    """`python -m local.stack` on free ports, started at once and awaited only when first needed, so
+    the module's two stacks (auth NONE and JWT) boot side by side."""
+
+    def __init__(self, state_dir: Path, *options: str) -> None:
+        ports = [f"--{name}-port=0" for name in ("api", "sandbox", "moto", "dynamodb")]
+        self.state_dir = state_dir
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local.stack", *ports, *PACE, "--state-dir", str(state_dir), *options],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.state: dict[str, Any] | None = None
+
+    def ready(self) -> dict[str, Any]:
+        if self.state is None:
+            assert self.process.stdout is not None
+            output: list[str] = []
+            deadline = time.monotonic() + READY_TIMEOUT
+            for line in self.process.stdout:
+                output.append(line)
+                if line.startswith("ready: "):
+                    break
+                assert time.monotonic() < deadline, "".join(output)
+            else:
+                pytest.fail("the stack exited before it was ready:\n" + "".join(output))
+            self.state = json.loads((self.state_dir / "stack.json").read_text())
+        return self.state
+
+    def stop(self) -> None:
+        # SIGTERM: the stack stops its workers and DynamoDB Local itself (SIGKILL would orphan them).
+        self.process.terminate()
+
+    def wait(self) -> None:
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`python -m local.stack` on free ports; sandbox orders advance only when a test says so."""
-    state_dir = tmp_path_factory.mktemp("storefront-stack")
-    ports = [f"--{name}-port=0" for name in ("api", "sandbox", "moto", "dynamodb")]
-    state = ["--state-dir", str(state_dir)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.stack", *ports, "--poll-every=0.5", "--sandbox-step-seconds=0", *state],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    output: list[str] = []
-    deadline = time.monotonic() + READY_TIMEOUT
-    for line in process.stdout:
-        output.append(line)
-        if line.startswith("ready: "):
-            break
-        assert time.monotonic() < deadline, "".join(output)
-    else:
-        pytest.fail("the stack exited before it was ready:\n" + "".join(output))
-    yield json.loads((state_dir / "stack.json").read_text())
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, StackProcess]]:
+    """The local stack as `make run` starts it (AuthMode NONE), and one in JWT mode (moto's DynamoDB)."""
+    started = {
+        "none": StackProcess(tmp_path_factory.mktemp("storefront-stack")),
+        "jwt": StackProcess(
+            tmp_path_factory.mktemp("storefront-jwt"), "--auth-mode=JWT", "--no-dynamodb-local"
+        ),
+    }
+    yield started
+    for process in started.values():
+        process.stop()
+    for process in started.values():
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def stack(stacks: dict[str, StackProcess]) -> dict[str, Any]:
+    return stacks["none"].ready()
 
 
 @pytest.fixture(scope="module")
@@ -98,20 +134,42 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser, stack: dict[str, Any]) -> Iterator[Page]:
-    """A fresh profile per test (its own storage), 360 px wide: the narrowest phone we support."""
+def _fast_polling(route: Route) -> None:
+    """The page's own config.js with a lower polling ceiling: a test waits seconds, not minutes."""
+    answer = route.fetch()
+    route.fulfill(response=answer, body=answer.text().replace("pollMaxMs: 15000", "pollMaxMs: 2000"))
+
+
+@contextlib.contextmanager
+def open_page(browser: Browser, api: str) -> Iterator[Page]:
+    """A fresh profile (its own storage), 360 px wide: the narrowest phone we support."""
     context = browser.new_context(
         viewport={"width": 360, "height": 780},
-        base_url=stack["api"],
+        base_url=api,
         permissions=["clipboard-read", "clipboard-write"],
     )
+    context.route("**/config.js", _fast_polling)
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
+    try:
+        yield opened
+    finally:
+        context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Browser, stack: dict[str, Any]) -> Iterator[Page]:
+    with open_page(browser, stack["api"]) as opened:
+        yield opened
+
+
+@pytest.fixture
+def jwt_page(browser: Browser, stacks: dict[str, StackProcess]) -> Iterator[tuple[Page, dict[str, Any]]]:
+    state = stacks["jwt"].ready()
+    with open_page(browser, state["api"]) as opened:
+        yield opened, state
 
 
 def shot(page: Page, name: str) -> None:
@@ -358,3 +416,55 @@ def test_every_control_has_a_label_and_the_page_fits_360_px(page: Page) -> None:
             break
         page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "destination"
+
+
+def _unsigned_jwt(subject: str) -> str:
+    """A token of the right shape: the local gateway reads its claims but, unlike API Gateway, does
+    not verify the signature, which is all this test needs (the page treats the token as opaque)."""
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part({'sub': subject})}.signature"
+
+
+def test_in_jwt_mode_the_page_sends_the_token_and_the_user_comes_from_it(
+    jwt_page: tuple[Page, dict[str, Any]],
+) -> None:
+    page, jwt_stack = jwt_page
+    token = _unsigned_jwt("alice")
+    bodies: list[dict[str, Any]] = []
+    headers: list[str] = []
+
+    def record(request: playwright_api.Request) -> None:
+        if request.url.startswith(jwt_stack["api"]) and "/assets/" not in request.url:
+            headers.append(request.headers.get("authorization", ""))
+        if request.method == "POST" and request.url.endswith("/orders"):
+            bodies.append(json.loads(request.post_data or "{}"))
+
+    page.on("request", record)
+    page.goto("/")
+    # Without a token the API refuses, and the page says to sign in rather than failing silently.
+    expect(page.locator("#page-status")).to_contain_text("sign in", timeout=WAIT_MS)
+    page.locator("#connection summary").focus()
+    page.keyboard.press("Enter")
+    page.fill("#api-token", token)
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#quote-details")).to_be_visible(timeout=WAIT_MS)
+    fill_eth_destination(page)
+    page.click("#submit")
+    expect(page.locator("#deposit-address")).not_to_be_empty(timeout=WAIT_MS)
+
+    order_id = page.locator("#order-id").inner_text()
+    stored = requests.get(
+        f"{jwt_stack['api']}/orders/{order_id}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).json()
+    assert stored["userId"] == "alice"
+    assert len(bodies) == 1
+    assert "userId" not in bodies[0]
+    api_calls = [h for h in headers if h]
+    assert api_calls
+    assert set(api_calls) == {f"Bearer {token}"}
+    assert token not in page.url
+    assert token not in page.evaluate("JSON.stringify(localStorage)")
