@@ -52,6 +52,7 @@ READY_TIMEOUT = 60
 PACE = ["--poll-every=0.5", "--sandbox-step-seconds=0"]
 ETH_DESTINATION = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 XRP_DESTINATION = "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh"
+BTC_REFUND = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 WAIT_MS = 15_000
 
 if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
@@ -275,6 +276,53 @@ def test_happy_path_from_quote_to_completed_with_transaction_ids(page: Page, sta
     expect(page.locator("#poll-state")).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "3-completed")
+
+
+def test_a_refund_ends_the_timeline_as_refunded_with_the_refund_transaction(
+    page: Page, stack: dict[str, Any]
+) -> None:
+    open_form(page)
+    page.fill("#refund", BTC_REFUND)
+    expect(page.locator("#refund-state")).to_have_text(re.compile("Valid BTC address"), timeout=WAIT_MS)
+    fill_eth_destination(page)
+    page.click("#submit")
+    expect(page.locator("#deposit-address")).not_to_be_empty(timeout=WAIT_MS)
+    order = orders_of(page, stack)[0]
+    assert order["refund"]["address"] == BTC_REFUND
+
+    sandbox_event(stack, order["exchangeOrderId"], "REFUND_COMPLETED")
+
+    expect(page.locator("#status-now")).to_have_attribute("data-status", "refunded", timeout=WAIT_MS)
+    expect(page.locator("#status-now")).to_contain_text("Refunded")
+    expect(page.locator("#timeline li").last).to_have_attribute("aria-current", "step")
+    expect(page.locator('#timeline li[data-state="upcoming"]')).to_have_count(0)
+    expect(page.locator("#txid-list")).to_contain_text("Refund of 0.05 BTC")
+    shot(page, "6-refunded")
+
+
+def test_a_field_error_from_create_is_shown_beside_that_field(page: Page) -> None:
+    """The create's own 422 (here: the exchange-side check refusing what reached it) lands on the
+    field the API names, and the button waits for a new valid value."""
+    open_form(page)
+    fill_eth_destination(page)
+
+    def send_a_bad_address(route: Route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        body["destination"]["address"] = "0x1234"
+        route.continue_(post_data=json.dumps(body))
+
+    page.route("**/orders", send_a_bad_address)
+    page.click("#submit")
+
+    expect(page.locator("#destination-error")).to_have_text(
+        re.compile("not a valid ERC20 address"), timeout=WAIT_MS
+    )
+    expect(page.locator("#destination")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#form-error")).to_contain_text("correct the fields")
+    expect(page.locator("#submit")).to_be_disabled()
+    page.unroute("**/orders")
+    page.fill("#destination", ETH_DESTINATION.lower())
+    expect(page.locator("#submit")).to_be_enabled(timeout=WAIT_MS)
 
 
 def test_fiat_and_the_sent_instrument_are_listed_but_unavailable(page: Page, stack: dict[str, Any]) -> None:

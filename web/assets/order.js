@@ -181,9 +181,12 @@ export class OrderView {
 
   /** @param {OrderOut} order */
   renderTransactions(order) {
+    // A withdrawal is the payout, or on the refund path the deposit going back (in the sent currency).
+    const refunded = order.status === "refunding" || order.status === "refunded";
+    const [kind, currency] = refunded ? ["Refund", order.from.currency] : ["Payout", order.to.currency];
     const items = [
       ...order.deposits.filter((d) => d.txId).map((d) => [`Your deposit of ${d.amount ?? "?"} ${order.deposit.currency}`, d.txId]),
-      ...order.withdrawals.filter((w) => w.txId).map((w) => [`Payout of ${readable(w.amount)} ${order.to.currency}`, w.txId]),
+      ...order.withdrawals.filter((w) => w.txId).map((w) => [`${kind} of ${readable(w.amount)} ${currency}`, w.txId]),
     ];
     $("txids").hidden = items.length === 0;
     $("txid-list").replaceChildren(
