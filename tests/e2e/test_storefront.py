@@ -335,6 +335,17 @@ def test_fiat_and_the_sent_instrument_are_listed_but_unavailable(page: Page, sta
     expect(same).to_contain_text("same as you send")
     total = len(requests.get(f"{stack['api']}/instruments", timeout=10).json()["instruments"])
     expect(page.locator("#from option")).to_have_count(total)
+    # A pair the exchange does only at a floating rate: the reason is on the rate, not the pair.
+    page.select_option("#to", instrument_value(stack, "XMR", "XMR"))
+    page.get_by_label("Fixed (locked for a few minutes)").check()
+    expect(page.locator("#rate-mode-error")).to_have_text(
+        re.compile("fixed rate is not available"), timeout=WAIT_MS
+    )
+    expect(page.locator("#to-error")).to_be_hidden()
+    expect(page.locator("#submit")).to_be_disabled()
+    page.get_by_label("Floating (market rate at deposit)").check()
+    expect(page.locator("#quote-details")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#rate-mode-error")).to_be_hidden()
 
 
 def test_an_invalid_address_keeps_submit_disabled_with_the_reason_beside_it(page: Page) -> None:

@@ -102,6 +102,9 @@ export class Quote {
         const wait = (error.retryAfterSeconds || 5) * 1000;
         show(this.state, `${error.message} Retrying in ${Math.round(wait / 1000)} s.`);
         this.timer = setTimeout(() => void this.fetch(), wait);
+      } else if (error instanceof ApiError && error.code === "unsupported_route" && rateMode === "FIXED") {
+        show(this.state, "");
+        await this.explainFixed(query, error, controller.signal);
       } else if (error instanceof ApiError) {
         show(this.state, "");
         this.showApiErrors(error);
@@ -110,6 +113,22 @@ export class Quote {
       }
     }
     this.onChange();
+  }
+
+  /**
+   * The exchange refuses some pairs only at a fixed rate; the API reports both as an unsupported
+   * route. One floating quote tells which, so the reason lands on the field that can fix it.
+   * @param {Record<string, string>} query
+   * @param {ApiError} error
+   * @param {AbortSignal} signal
+   */
+  async explainFixed(query, error, signal) {
+    try {
+      await this.api.rate({ ...query, rateMode: "FLOATING" }, signal);
+      if (!signal.aborted) this.showError("rateMode", "A fixed rate is not available for this pair: choose Floating.");
+    } catch {
+      if (!signal.aborted) this.showApiErrors(error);
+    }
   }
 
   /** @param {ApiError} error */
