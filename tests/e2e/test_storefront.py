@@ -233,6 +233,8 @@ def lose_first_create_answer(page: Page) -> list[dict[str, Any]]:
 
 
 def test_happy_path_from_quote_to_completed_with_transaction_ids(page: Page, stack: dict[str, Any]) -> None:
+    answers: list[playwright_api.Response] = []
+    page.on("response", lambda answer: answers.append(answer))
     open_form(page)
     # A fixed rate is quoted with its expiry counting down.
     page.get_by_label("Fixed (locked for a few minutes)").check()
@@ -276,6 +278,13 @@ def test_happy_path_from_quote_to_completed_with_transaction_ids(page: Page, sta
     expect(page.locator("#poll-state")).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "3-completed")
+    # Nothing of the exchange's credentials ever reached the browser: no key, no signature header.
+    seen = [(dict(answer.headers), answer.text()) for answer in answers if "/assets/" not in answer.url]
+    assert len(seen) > 5
+    for headers, text in seen:
+        assert not {"x-api-public-key", "x-api-signature", "x-api-timestamp"} & set(headers)
+        assert "sandbox-secret-key" not in text
+        assert "sandbox-public-key" not in text
 
 
 def test_a_refund_ends_the_timeline_as_refunded_with_the_refund_transaction(

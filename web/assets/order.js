@@ -131,6 +131,8 @@ export class OrderView {
     // Once the deposit has arrived, the instructions are history: say so instead of inviting a second one.
     const waiting = order.status === "awaiting_deposit" || order.status === "pending_create";
     $("order-heading").textContent = waiting ? "Send your deposit" : "Your exchange";
+    $("deposit-amount-label").textContent = waiting ? "Send exactly" : "Deposit";
+    $("deposit-address-label").textContent = waiting ? "To this address" : "Deposit address";
     $("deposit").dataset.waiting = String(waiting);
     renderQr(ready && waiting ? deposit.address || "" : "");
   }
