@@ -514,9 +514,9 @@ def test_in_jwt_mode_the_page_sends_the_token_and_the_user_comes_from_it(
     page.goto("/")
     # Without a token the API refuses, and the page says to sign in rather than failing silently.
     expect(page.locator("#page-status")).to_contain_text("sign in", timeout=WAIT_MS)
-    page.locator("#connection summary").focus()
-    page.keyboard.press("Enter")
-    page.fill("#api-token", token)
+    expect(page.locator("#api-token")).to_be_visible()  # the Connection panel opened by itself
+    page.locator("#api-token").focus()
+    page.keyboard.type(token)
     page.keyboard.press("Enter")
 
     expect(page.locator("#quote-details")).to_be_visible(timeout=WAIT_MS)

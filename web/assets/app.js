@@ -353,6 +353,8 @@ async function start() {
     instruments = (await api.instruments()).instruments;
   } catch (error) {
     show($("page-status"), `The currencies could not be loaded: ${error instanceof ApiError ? error.message : error}`);
+    // Refused for want of a token: open the panel where a developer can give one.
+    if (error instanceof ApiError && error.status === 401) /** @type {HTMLDetailsElement} */ ($("connection")).open = true;
     return;
   }
   fillSelect(fromSelect, null);
