@@ -78,6 +78,8 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+	@if [ -x local/node_modules/.bin/tsc ]; then local/node_modules/.bin/tsc -p web && echo "tsc: the storefront's JSDoc types check"; \
+	else echo "notice: TypeScript is not installed (npm missing?); the storefront's types were not checked"; fi
 
 cfn-lint: $(TOOLS_STAMP)
 	$(TOOLS)/bin/cfn-lint --non-zero-exit-code error template.yaml
