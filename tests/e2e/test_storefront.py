@@ -48,8 +48,10 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = REPO_ROOT / "tests" / "e2e" / "screenshots"
 READY_TIMEOUT = 60
-# The poller every half second; sandbox orders move only when a test sends an event.
-PACE = ["--poll-every=0.5", "--sandbox-step-seconds=0"]
+# Sandbox orders move only when a test sends an event.
+MANUAL_SANDBOX = "--sandbox-step-seconds=0"
+# The poller every half second where a test waits for statuses (the JWT stack's test does not).
+FAST_POLLER = "--poll-every=0.5"
 ETH_DESTINATION = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 XRP_DESTINATION = "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh"
 BTC_REFUND = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
@@ -71,7 +73,16 @@ class StackProcess:
         ports = [f"--{name}-port=0" for name in ("api", "sandbox", "moto", "dynamodb")]
         self.state_dir = state_dir
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "local.stack", *ports, *PACE, "--state-dir", str(state_dir), *options],
+            [
+                sys.executable,
+                "-m",
+                "local.stack",
+                *ports,
+                MANUAL_SANDBOX,
+                "--state-dir",
+                str(state_dir),
+                *options,
+            ],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -110,7 +121,7 @@ class StackProcess:
 def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, StackProcess]]:
     """The local stack as `make run` starts it (AuthMode NONE), and one in JWT mode (moto's DynamoDB)."""
     started = {
-        "none": StackProcess(tmp_path_factory.mktemp("storefront-stack")),
+        "none": StackProcess(tmp_path_factory.mktemp("storefront-stack"), FAST_POLLER),
         "jwt": StackProcess(
             tmp_path_factory.mktemp("storefront-jwt"), "--auth-mode=JWT", "--no-dynamodb-local"
         ),
