@@ -427,6 +427,16 @@ def test_a_double_click_creates_one_order(page: Page, stack: dict[str, Any]) -> 
     assert len(orders_of(page, stack)) == 1
     assert len(set(keys)) == 1
 
+    # "Start a new exchange" is a new intent: the same details now make a second order, new key.
+    page.get_by_role("button", name="Start a new exchange").click()
+    expect(page.locator("#exchange-form")).to_be_visible()
+    assert "order=" not in page.url
+    expect(page.locator("#submit")).to_be_enabled(timeout=WAIT_MS)
+    page.click("#submit")
+    expect(page.locator("#order-heading")).to_be_focused(timeout=WAIT_MS)
+    assert len(orders_of(page, stack)) == 2
+    assert len(set(keys)) == 2
+
 
 def test_a_lost_answer_then_a_second_click_returns_the_same_order(page: Page, stack: dict[str, Any]) -> None:
     open_form(page)
