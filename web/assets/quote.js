@@ -15,6 +15,15 @@ const DEBOUNCE_MS = 400;
 const REFRESH_MS = 30000;
 const DECIMAL = /^(0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?$/;
 
+/**
+ * @param {string} id
+ * @param {string} text
+ */
+function setText(id, text) {
+  const element = $(id);
+  if (element.textContent !== text) element.textContent = text;
+}
+
 /** The quote's field names as the API reports them, and where each one's error is shown. */
 const FIELD_ERRORS = { from: "from-error", to: "to-error", amount: "amount-error", rateMode: "rate-mode-error" };
 
@@ -162,12 +171,14 @@ export class Quote {
    */
   render(rate, from, to) {
     show(this.state, "");
-    $("quote-receive").textContent = `${readable(rate.amountToReceive)} ${to.currency}`;
-    $("quote-rate").textContent = `1 ${from.currency} = ${readable(rate.rate)} ${to.currency}`;
-    $("quote-fee").textContent = `${readable(rate.networkFee)} ${to.currency} (included)`;
+    // Only what changed is rewritten: the quote is a live region, and a refresh that moved nothing
+    // should not be read out again every 30 s.
     const max = rate.max ? `${readable(rate.max)} ${from.currency}` : "no maximum";
-    $("quote-limits").textContent = `${readable(rate.min)} to ${max}`;
-    $("amount-hint").textContent = `Between ${readable(rate.min)} and ${max}.`;
+    setText("quote-receive", `${readable(rate.amountToReceive)} ${to.currency}`);
+    setText("quote-rate", `1 ${from.currency} = ${readable(rate.rate)} ${to.currency}`);
+    setText("quote-fee", `${readable(rate.networkFee)} ${to.currency} (included)`);
+    setText("quote-limits", `${readable(rate.min)} to ${max}`);
+    setText("amount-hint", `Between ${readable(rate.min)} and ${max}.`);
     this.details.hidden = false;
   }
 
