@@ -22,9 +22,9 @@ export AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test pytest cold-start lint typecheck unit integration e2e cfn-lint checkov validate build openapi openapi-check openapi-lint bench demo invoke clean
+.PHONY: install browser run test pytest cold-start lint typecheck unit integration e2e cfn-lint checkov validate build openapi openapi-check openapi-lint bench demo invoke clean
 
-install: $(STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP)
+install: $(STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP) browser
 
 $(STAMP): requirements-dev.txt layers/exchange/requirements.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,21 @@ $(NODE_STAMP): local/package.json local/package-lock.json
 	@if command -v npm >/dev/null; then \
 	  (cd local && npm ci --no-audit --no-fund --loglevel=error) && touch $@; \
 	else echo "notice: npm not found; DynamoDB Local unavailable, moto's DynamoDB will stand in"; fi
+
+# The storefront's browser tests drive Debian's chromium: installed here when it is missing and
+# apt-get can run (as root, or through passwordless sudo); otherwise a notice, and those tests
+# skip with the reason.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	if ! command -v apt-get >/dev/null || [ "$$SUDO" = none ]; then \
+	  echo "notice: no $(CHROMIUM) and apt-get cannot run here; the browser tests will skip"; exit 0; fi; \
+	echo "installing Debian's chromium for the browser tests"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 \
+	  || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "notice: chromium could not be installed; the browser tests will skip"
 
 # The local stack needs no SAM CLI: only the project venv and DynamoDB Local's npm package.
 run:
@@ -71,6 +86,8 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+	@if [ -x local/node_modules/.bin/tsc ]; then local/node_modules/.bin/tsc -p web && echo "tsc: the storefront's JSDoc types check"; \
+	else echo "notice: TypeScript is not installed (npm missing?); the storefront's types were not checked"; fi
 
 # The StaticIp variant: template.yaml with EgressMode=StaticIp, NatGatewayCount=2 as defaults
 # (checkov only scans resources whose Condition holds under the defaults).

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local import storefront
 from local.runtime import ACCOUNT_ID, InvocationError
 from local.service import Service
 from local.template import Route
@@ -316,6 +317,9 @@ class Gateway:
     def _static(self, method: str, path: str) -> HttpAnswer | None:
         if method != "GET":
             return None
+        page = storefront.serve(path)
+        if page is not None:
+            return HttpAnswer(page.status, page.headers, page.body)
         if path == "/openapi.json":
             if not self.openapi_file.exists():
                 return message_answer(404, "openapi.json has not been generated (make openapi)")

@@ -377,6 +377,7 @@ class LocalStack(Service):
         _say(self.out, f"DynamoDB ({info.dynamodb_engine})  {info.dynamodb}")
         _say(self.out, f"sandbox exchange  {info.sandbox}")
         _say(self.out, f"HTTP API  {info.api}   docs {info.api}/docs")
+        _say(self.out, f"storefront page  {info.api}/")
         for route in routes:
             _say(self.out, f"  {route.method:5} {route.path:28} -> {route.function}")
         assert self.pool is not None
