@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -250,16 +251,32 @@ def test_functions_share_runtime_layer_and_architecture(template: Template) -> N
     functions = load_template(parameters={"ExchangeApiUrl": "https://exchange.example.com"}).functions()
     assert {f.logical_id for f in functions} == {*EXPECTED_ROUTES.values(), "StatusPollerFunction"}
     for function in functions:
-        assert function.runtime == "python3.11"
+        assert function.runtime == f"python{_makefile_python_version()}"
         assert function.architectures == ["x86_64"]
         assert function.layers == [layer.logical_id]
         assert function.handler == "app.lambda_handler"
         assert function.code_dir.parent == REPO_ROOT / "functions"
         # The layer is the only copy of cryptosdk: no function vendors its own.
         assert not (function.code_dir / "cryptosdk").exists()
-    assert layer.build_method == "python3.11"
+    # The layer's own Makefile builds it: wheels, cryptosdk and bytecode for the runtime's Python.
+    assert layer.build_method == "makefile"
+    assert (layer.content_dir / "Makefile").is_file()
     assert (layer.content_dir / "requirements.txt").is_file()
     assert (layer.content_dir / "cryptosdk" / "__init__.py").is_file()
+
+
+def _makefile_python_version() -> str:
+    """LAMBDA_PYTHON_VERSION from layers/exchange/python.mk: what make builds the layer and the venv with."""
+    text = (REPO_ROOT / "layers" / "exchange" / "python.mk").read_text()
+    (version,) = re.findall(r"^LAMBDA_PYTHON_VERSION \?= (3\.\d+)$", text, flags=re.MULTILINE)
+    return str(version)
+
+
+def test_the_runtime_the_layer_and_the_makefile_name_one_python_version() -> None:
+    raw = parse_template((REPO_ROOT / "template.yaml").read_text())
+    runtime = f"python{_makefile_python_version()}"
+    assert raw["Globals"]["Function"]["Runtime"] == runtime
+    assert raw["Resources"]["ExchangeLayer"]["Properties"]["CompatibleRuntimes"] == [runtime]
 
 
 def test_function_environment_satisfies_the_layer_settings(template: Template) -> None:
