@@ -91,9 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with Invoker(REPO / ".aws-sam" / "warm-state", use_running_stack=False) as world:
         spec = world.spec("CreateOrderFunction")
         env = function_environment(spec, world.endpoints["moto"], world.endpoints["dynamodb"])
-        env.update(
-            POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_LOG_LEVEL="ERROR", LOG_LEVEL="ERROR"
-        )
+        env.update(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_LOG_LEVEL="ERROR", LOG_LEVEL="ERROR")
         env.pop("PYTHONPATH", None)
         before = sandbox_calls(world.endpoints["sandbox"])
         result = subprocess.run(
