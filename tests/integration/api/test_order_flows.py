@@ -290,3 +290,24 @@ def test_a_fresh_create_answers_what_it_stored_without_reading_it_back(api: Call
     assert sorted(calls) == ["PutItem", "PutItem", "UpdateItem", "UpdateItem"], calls
     stored = api("GET", f"/orders/{created.json['id']}")
     assert stored.json == created.json
+
+
+def test_the_quote_runs_beside_the_address_check(api: Call, faults: Any) -> None:
+    body = order_body()
+    del body["refund"]
+
+    def create() -> float:
+        started = time.monotonic()
+        answer = api("POST", "/orders", body=body, headers={"Idempotency-Key": new_key()})
+        assert answer.status == 201
+        return time.monotonic() - started
+
+    create()  # warm: catalogue, clients and keys in memory
+    plain = create()
+    delay = 2.0
+    for endpoint in ("/api/v2/rates/public/one", "/api/v2/instruments/public/validate-address"):
+        faults(endpoint=endpoint, kind="latency", latencyMs=int(delay * 1000), count=1)
+    added = create() - plain
+
+    # At once, the two delays add one delay; one after the other they would add two.
+    assert added < 1.5 * delay, f"{added:.2f} s added: the quote and the address check ran in turn"
