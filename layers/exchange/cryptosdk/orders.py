@@ -258,7 +258,6 @@ class _Idempotent:
 @lru_cache(maxsize=1)
 def _idempotent() -> _Idempotent:
     # Built on first use: the persistence layer creates a boto3 client, which must not happen at import.
-    import boto3
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -266,12 +265,13 @@ def _idempotent() -> _Idempotent:
     )
 
     from cryptosdk.config import get_settings
+    from cryptosdk.sdk import dynamodb_client
 
     # A client of boto3's default session, as every other client here: left to itself Powertools
     # opens a new Session, whose first client re-reads botocore's endpoint and model files (about
     # 100 ms of the first request, measured with `make cold-start`).
     persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().idempotency_table, boto3_client=boto3.client("dynamodb")
+        table_name=get_settings().idempotency_table, boto3_client=dynamodb_client()
     )
     config = IdempotencyConfig(
         event_key_jmespath="[userId, idempotencyKey]",
