@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cryptosdk import snapstart
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
 from cryptosdk.api_models import AddressValidateBody, AddressVerdictOut, CreateOrderBody, OrderOut
 from cryptosdk.observability import logger, metrics
@@ -73,3 +74,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     register_lambda_context(context)
     return resolve(app, event, context)
+
+
+# SnapStart (template parameter SnapStart=true): what the first request needs goes into the snapshot.
+snapstart.register(
+    snapstart.STORE,
+    snapstart.EXCHANGE,
+    snapstart.IDEMPOTENCY,
+    snapstart.MODELS,
+    modules=("cryptosdk.orders", "cryptosdk.validation", "cryptosdk.addresses"),
+)

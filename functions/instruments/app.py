@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cryptosdk import snapstart
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve
 from cryptosdk.api_models import Code, DecimalString, InstrumentOut, InstrumentsOut, LegOut, RateOut
 from cryptosdk.observability import logger, metrics
@@ -77,3 +78,12 @@ def get_rate(
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)
+
+
+# SnapStart (template parameter SnapStart=true): what the first request needs goes into the snapshot.
+snapstart.register(
+    snapstart.STORE,
+    snapstart.EXCHANGE,
+    snapstart.MODELS,
+    modules=("cryptosdk.instruments", "cryptosdk.client"),
+)

@@ -508,6 +508,14 @@ for mode, params in cases.items():
         },
         "schemes": body.get("components", {}).get("securitySchemes", {}),
         "cors": body.get("x-amazon-apigateway-cors"),
+        "snapstart": {
+            name: r["Properties"].get("SnapStart")
+            for name, r in output["Resources"].items()
+            if r["Type"] == "AWS::Lambda::Function"
+        },
+        "aliases": sorted(
+            r["Properties"]["Name"] for r in output["Resources"].values() if r["Type"] == "AWS::Lambda::Alias"
+        ),
     }
 print(json.dumps(answer))
 """
@@ -528,6 +536,7 @@ def test_sam_transform_applies_the_auth_mode_to_every_route() -> None:
             "CorsAllowOrigins": "https://app.example.com",
         },
         "NONE": {**url, "AuthMode": "NONE"},
+        "SNAPSTART": {**url, "AuthMode": "IAM", "SnapStart": "true"},
     }
     completed = subprocess.run(
         [
@@ -556,6 +565,13 @@ def test_sam_transform_applies_the_auth_mode_to_every_route() -> None:
     assert all(security is None for security in result["NONE"]["security"].values())
     assert result["NONE"]["schemes"] == {}
     assert result["IAM"]["cors"] is None
+    # SnapStart=true: every function snapshots its published versions, each behind the alias `live`.
+    assert set(map(json.dumps, result["SNAPSTART"]["snapstart"].values())) == {
+        json.dumps({"ApplyOn": "PublishedVersions"})
+    }
+    assert result["SNAPSTART"]["aliases"] == ["live"] * 4
+    assert set(result["IAM"]["snapstart"].values()) == {None}
+    assert result["IAM"]["aliases"] == []
 
 
 # -- samconfig.toml ----------------------------------------------------------------------------
@@ -639,3 +655,30 @@ def test_poller_event_is_a_scheduled_event() -> None:
     event = EventBridgeModel.model_validate(_event("poller-scheduled.json"))
     assert event.detail_type == "Scheduled Event"
     assert event.source == "aws.events"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", {"ApplyOn": "PublishedVersions"}), ("false", None)])
+def test_snapstart_is_a_parameter_that_publishes_an_alias(value: str, expected: Any) -> None:
+    template = load_template(
+        parameters={"ExchangeApiUrl": "https://exchange.example.com", "SnapStart": value}
+    )
+    for resource in template.resources("AWS::Serverless::Function").values():
+        properties = resource["Properties"]
+        snap = template.resolver.resolve(properties["SnapStart"])
+        alias = template.resolver.resolve(properties["AutoPublishAlias"])
+        if expected is None:
+            assert snap is NO_VALUE
+            assert alias is NO_VALUE
+        else:
+            assert snap == expected
+            # SnapStart applies to published versions only: without an alias it would snapshot nothing.
+            assert alias == "live"
+    # Only Python 3.12+ runtimes support SnapStart.
+    minor = int(_makefile_python_version().split(".")[1])
+    assert minor >= 12
+
+
+def test_every_handler_registers_its_snapstart_hooks() -> None:
+    for function in load_template(parameters={"ExchangeApiUrl": "https://exchange.example.com"}).functions():
+        source = (function.code_dir / "app.py").read_text()
+        assert "snapstart.register(" in source, function.logical_id

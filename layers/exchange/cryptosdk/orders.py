@@ -253,6 +253,7 @@ _just_placed: ContextVar[Placement | None] = ContextVar("just_placed", default=N
 class _Idempotent:
     run: Callable[..., dict[str, Any]]
     config: Any
+    persistence: Any
 
 
 @lru_cache(maxsize=1)
@@ -287,7 +288,7 @@ def _idempotent() -> _Idempotent:
         _just_placed.set(placement)
         return {"orderId": placement.order_id, "created": placement.created}
 
-    return _Idempotent(run=run, config=config)
+    return _Idempotent(run=run, config=config, persistence=persistence)
 
 
 def register_lambda_context(context: Any) -> None:
