@@ -351,7 +351,7 @@ def print_table(rows: list[dict[str, Any]], runs: int, version: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cold_start", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR, help="sam build output (.aws-sam/build)")
+    parser.add_argument("--build-dir", type=Path, help="sam build output (default .aws-sam/build)")
     parser.add_argument("--python-version", help="another runtime: builds the layer for it first")
     parser.add_argument("--python", help="the interpreter (default: found like the Makefile finds it)")
     parser.add_argument("--json", type=Path, help="also write the rows here")
@@ -364,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     template = load_template(parameters={"ExchangeApiUrl": "https://exchange.invalid"})
     version = args.python_version or runtime_version(template)
     python = args.python or find_python(version)
-    build = variant_build(version) if args.python_version else args.build_dir
+    build = args.build_dir or (variant_build(version) if args.python_version else BUILD_DIR)
     if not (build / LAYER_ID / "python").is_dir():
         raise SystemExit(f"no layer in {build}: run `make build` first")
     sdk = runtime_sdk(python, version)
