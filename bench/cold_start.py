@@ -356,7 +356,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--python", help="the interpreter (default: found like the Makefile finds it)")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--compare",
+        help="runtimes measured in the same shuffled rounds, e.g. 3.11,3.12,3.13 (--build-dir may hold "
+        "{version}; by default each layer is built for its version)",
+    )
     args = parser.parse_args(argv)
+    if args.compare:
+        return compare(args.compare.split(","), args.runs, args.build_dir, random.Random(args.seed))
 
     from local.invoke import Invoker
     from local.template import load_template
@@ -391,6 +398,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.json:
         args.json.write_text(json.dumps({"python": version, "runs": args.runs, "rows": rows}, indent=2))
+    return 0
+
+
+def compare(versions: list[str], runs: int, pattern: Path | None, rng: random.Random) -> int:
+    """Several runtimes in one backend and the same shuffled rounds, so load hits them alike."""
+    from contextlib import ExitStack
+
+    from local.invoke import Invoker
+
+    by_version: dict[str, list[Job]] = {}
+    pythons = {version: find_python(version) for version in versions}
+    with ExitStack() as stack:
+        world = stack.enter_context(Invoker(CACHE_DIR / "state", use_running_stack=False))
+        for version in versions:
+            build = Path(str(pattern).format(version=version)) if pattern else variant_build(version)
+            code = stack.enter_context(read_only_copy(build))
+            jobs = build_jobs(code, runtime_sdk(pythons[version], version), world.endpoints)
+            prepare_orders(pythons[version], jobs)
+            by_version[version] = jobs
+        everything = [(version, job) for version, jobs in by_version.items() for job in jobs]
+        for version, job in everything:  # the discarded warm-up round
+            run_job(pythons[version], job)
+        for _ in range(runs):
+            for version, job in rng.sample(everything, len(everything)):
+                job.samples.append(run_job(pythons[version], job))
+    header = f"{'runtime':8} {'boto3 ms':>9} {'routes: median cold ms':>23}"
+    print(f"{header} {'max x boto3':>12} {'max x cookbook':>15}")
+    for version, jobs in by_version.items():
+        rows = summarize(jobs)
+        routes = [r for r in rows if r["route"] and r["name"] != "cookbook handler"]
+        median_cold = statistics.median(r["cold_ms"] for r in routes)
+        print(
+            f"python{version:3} {rows[0]['cold_ms']:9.0f} {median_cold:23.0f} "
+            f"{max(r['x_boto3'] for r in routes):12.2f} {max(r['x_cookbook'] for r in routes):15.2f}"
+        )
+    for version, jobs in by_version.items():
+        print_table(summarize(jobs), runs, version)
     return 0
 
 
