@@ -45,7 +45,11 @@ PATTERN_REASONS = {
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # defer_build: each model's validator is built on first use, so a cold start builds only the
+    # models its route touches (see cryptosdk.models).
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+    )
 
 
 # -- requests -----------------------------------------------------------------------------------

@@ -68,7 +68,8 @@ class RateMode(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    # defer_build: validators are built on first use, not at import (see cryptosdk.models).
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
 
 class Leg(_Model):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -58,6 +59,9 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 class Placement:
     order_id: str
     created: bool
+    # The order as this call stored it, when this call placed it (so the answer needs no re-read);
+    # None on a replay or a pending outcome, where the stored order is read instead.
+    order: Order | None = None
 
 
 def _deps(client: ExchangeClient | None, store: OrderStore | None) -> tuple[ExchangeClient, OrderStore]:
@@ -195,7 +199,7 @@ def place_order(
     status = status_from_exchange(created)
     deposit = created.deposit_address
     try:
-        store.complete_creation(
+        completed = store.complete_creation(
             intent,
             exchange_order_id=created.order_id,
             deposit_address=deposit.deposit_address if deposit else None,
@@ -216,7 +220,7 @@ def place_order(
             exchange_order_id=created.order_id,
         )
         return Placement(intent.id, created=False)
-    return Placement(intent.id, created=True)
+    return Placement(intent.id, created=True, order=completed)
 
 
 def _same_request(store: OrderStore, intent: Order) -> Order:
@@ -240,10 +244,16 @@ def _close_refused_intent(store: OrderStore, intent: Order, exc: errors.Exchange
 # -- idempotency --------------------------------------------------------------------------------
 
 
+# What this invocation's placement stored, handed past the idempotency wrapper (whose result is
+# only the JSON it records): the answer then needs no DynamoDB re-read. Empty on a replay.
+_just_placed: ContextVar[Placement | None] = ContextVar("just_placed", default=None)
+
+
 @dataclass(frozen=True)
 class _Idempotent:
     run: Callable[..., dict[str, Any]]
     config: Any
+    persistence: Any
 
 
 @lru_cache(maxsize=1)
@@ -256,8 +266,14 @@ def _idempotent() -> _Idempotent:
     )
 
     from cryptosdk.config import get_settings
+    from cryptosdk.sdk import dynamodb_client
 
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    # A client of boto3's default session, as every other client here: left to itself Powertools
+    # opens a new Session, whose first client re-reads botocore's endpoint and model files (about
+    # 100 ms of the first request, measured with `make cold-start`).
+    persistence = DynamoDBPersistenceLayer(
+        table_name=get_settings().idempotency_table, boto3_client=dynamodb_client()
+    )
     config = IdempotencyConfig(
         event_key_jmespath="[userId, idempotencyKey]",
         payload_validation_jmespath="body",
@@ -269,9 +285,10 @@ def _idempotent() -> _Idempotent:
     def run(command: dict[str, Any]) -> dict[str, Any]:
         request = OrderRequest.model_validate(command["request"])
         placement = place_order(request, command["idempotencyKey"])
+        _just_placed.set(placement)
         return {"orderId": placement.order_id, "created": placement.created}
 
-    return _Idempotent(run=run, config=config)
+    return _Idempotent(run=run, config=config, persistence=persistence)
 
 
 def register_lambda_context(context: Any) -> None:
@@ -294,8 +311,15 @@ def create_order(request: OrderRequest, idempotency_key: str, body: dict[str, An
         "body": body,
         "request": request.model_dump(mode="json"),
     }
-    result = _idempotent().run(command=command)
-    return Placement(order_id=str(result["orderId"]), created=bool(result["created"]))
+    token = _just_placed.set(None)
+    try:
+        result = _idempotent().run(command=command)
+        fresh = _just_placed.get()
+    finally:
+        _just_placed.reset(token)
+    order_id, created = str(result["orderId"]), bool(result["created"])
+    order = fresh.order if fresh is not None and fresh.order_id == order_id else None
+    return Placement(order_id=order_id, created=created, order=order)
 
 
 # -- reads -------------------------------------------------------------------------------------

@@ -168,9 +168,9 @@ class OrderStore:
     def _client(self) -> Any:
         if self._given_client is not None:
             return self._given_client
-        import boto3  # heavy: kept off handler import paths
+        from cryptosdk.sdk import dynamodb_client  # boto3 is heavy: kept off handler import paths
 
-        return boto3.client("dynamodb")
+        return dynamodb_client()
 
     @cached_property
     def _codec(self) -> tuple[Any, Any]:

@@ -262,3 +262,52 @@ def test_no_response_or_log_contains_the_secret_or_a_signature(
     assert "x-api-signature" not in everything.lower()
     assert BEARER not in everything
     assert "Traceback" not in "".join(a.text for a in answers)
+
+
+# -- round trips of a fresh create ----------------------------------------------------------------
+
+
+def test_a_fresh_create_answers_what_it_stored_without_reading_it_back(api: Call) -> None:
+    calls: list[str] = []
+
+    def count(event_name: str, **_: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    # Clients copy their session's handlers when created; every client here is created after this.
+    session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+    assert session is not None
+    session.events.register("before-call.dynamodb", count)
+    try:
+        assert api("GET", "/instruments").status == 200  # the catalogue in memory, as when warm
+        calls.clear()
+        created = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": new_key()})
+    finally:
+        session.events.unregister("before-call.dynamodb", count)
+
+    assert created.status == 201
+    # Idempotency record in (put) and out (update), the intent (put), its completion (update):
+    # the answer comes from the completed order itself, never a GetItem of it.
+    assert sorted(calls) == ["PutItem", "PutItem", "UpdateItem", "UpdateItem"], calls
+    stored = api("GET", f"/orders/{created.json['id']}")
+    assert stored.json == created.json
+
+
+def test_the_quote_runs_beside_the_address_check(api: Call, faults: Any) -> None:
+    body = order_body()
+    del body["refund"]
+
+    def create() -> float:
+        started = time.monotonic()
+        answer = api("POST", "/orders", body=body, headers={"Idempotency-Key": new_key()})
+        assert answer.status == 201
+        return time.monotonic() - started
+
+    create()  # warm: catalogue, clients and keys in memory
+    plain = create()
+    delay = 2.0
+    for endpoint in ("/api/v2/rates/public/one", "/api/v2/instruments/public/validate-address"):
+        faults(endpoint=endpoint, kind="latency", latencyMs=int(delay * 1000), count=1)
+    added = create() - plain
+
+    # At once, the two delays add one delay; one after the other they would add two.
+    assert added < 1.5 * delay, f"{added:.2f} s added: the quote and the address check ran in turn"
