@@ -100,7 +100,7 @@ def _prime_poller() -> None:
     from cryptosdk.poller import default_deps
 
     deps = default_deps()
-    _ = deps.publisher._client
+    _ = deps.store._client
 
 
 def _prime_models() -> None:
@@ -153,5 +153,5 @@ def _boto3_clients() -> list[Any]:
         clients.append(_idempotent().persistence.client)
     if poller._container_deps.cache_info().currsize:
         deps = poller.default_deps()
-        clients += [_built(deps.store, "_client"), _built(deps.publisher, "_client")]
+        clients.append(_built(deps.store, "_client"))
     return [client for client in clients if client is not None]
