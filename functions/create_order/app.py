@@ -10,7 +10,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
-from cryptosdk.api_models import AddressValidateBody, AddressVerdictOut, CreateOrderBody, OrderOut
+from cryptosdk.api_models import (
+    HEADER_TEXT,
+    AddressValidateBody,
+    AddressVerdictOut,
+    CreateOrderBody,
+    OrderOut,
+)
 from cryptosdk.observability import logger, metrics
 
 app = build_resolver()
@@ -46,7 +52,13 @@ def validate_address(body: Annotated[AddressValidateBody, Body()]) -> Response[s
 def create_order(
     body: Annotated[CreateOrderBody, Body()],
     idempotency_key: Annotated[
-        str, Header(min_length=1, max_length=128, description="One key per intended order")
+        str,
+        Header(
+            min_length=1,
+            max_length=128,
+            pattern=HEADER_TEXT,
+            description="One key per intended order (no control characters)",
+        ),
     ],
 ) -> Response[str]:
     from cryptosdk.orders import create_order as place

@@ -32,6 +32,9 @@ Memo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128, p
 Ident = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=NO_CONTROLS)
 ]
+# A header value is used as it came (never stripped), so not even surrounding whitespace controls pass;
+# a NUL or a newline in an Idempotency-Key would otherwise reach DynamoDB keys and log lines.
+HEADER_TEXT = r"^[^\x00-\x1f\x7f-\x9f]+$"
 # A positive decimal written as a string: no exponent, no sign, no thousands separators.
 DECIMAL = r"^(0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?$"
 DecimalString = Annotated[str, StringConstraints(pattern=DECIMAL)]
@@ -39,6 +42,7 @@ DecimalString = Annotated[str, StringConstraints(pattern=DECIMAL)]
 # A caller reads these instead of the regular expression a pattern error would quote.
 PATTERN_REASONS = {
     NO_CONTROLS: "Must not contain control characters.",
+    HEADER_TEXT: "Must not contain control characters.",
     DECIMAL: 'Must be a positive decimal number written as a string, like "0.05" '
     "(no sign, exponent or separators; at most 30 digits each side of the point).",
 }

@@ -254,7 +254,11 @@ def precheck_body(event: dict[str, Any]) -> dict[str, Any]:
     if not text.strip():
         raise RequestRejectedError(ErrorAnswer(400, "empty_body", "The request needs a JSON body."))
     try:
-        parsed = json.loads(text, parse_float=str, parse_constant=_refuse_constant)
+        parsed = json.loads(
+            text, parse_float=str, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys
+        )
+    except DuplicateKeyError as exc:
+        raise RequestRejectedError(_duplicate_key(exc.key)) from None
     except (ValueError, RecursionError):
         raise RequestRejectedError(
             ErrorAnswer(400, "malformed_json", "The body is not valid JSON.")
@@ -271,6 +275,36 @@ def _json_headers(event: dict[str, Any]) -> dict[str, str]:
     headers = {k: v for k, v in (event.get("headers") or {}).items() if str(k).lower() != "content-type"}
     headers["content-type"] = "application/json"
     return headers
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object names one key twice (RFC 8259 leaves the meaning open)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object hook that refuses a repeated key instead of keeping the last value: a proxy or
+    a signature check that reads the first value would otherwise see another request than we do."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKeyError(key)
+        seen[key] = value
+    return seen
+
+
+def _duplicate_key(key: str) -> ErrorAnswer:
+    # Only a short printable rendering of the caller's key goes back (it is theirs, not ours).
+    shown = "".join(c for c in key[:64] if c.isprintable())
+    return ErrorAnswer(
+        400,
+        "duplicate_key",
+        f"The body names the key {shown!r} more than once.",
+        [FieldError(field=shown or "body", reason="The key appears more than once in one JSON object.")],
+    )
 
 
 def _refuse_constant(name: str) -> Any:
