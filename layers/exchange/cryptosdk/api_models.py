@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from cryptosdk.domain import AddressVerdict, Leg, Order, OrderRequest, Party, RateMode, to_iso
+from cryptosdk.domain import AddressVerdict, ChangeCause, Leg, Order, OrderRequest, Party, RateMode, to_iso
 from cryptosdk.models import Instrument, Rate
 from cryptosdk.money import decimal_text, optional_decimal_text
 from cryptosdk.status import OrderStatus
@@ -199,6 +199,9 @@ class PartyOut(ApiModel):
 class StatusChangeOut(ApiModel):
     status: OrderStatus
     at: str
+    cause: ChangeCause | None = Field(
+        default=None, description="What moved it: request, exchange, reconciliation, refusal or expiry"
+    )
     reason: str | None = None
 
 
@@ -259,7 +262,8 @@ class OrderOut(ApiModel):
             created_at=to_iso(o.created_at),
             updated_at=to_iso(o.updated_at),
             status_history=[
-                StatusChangeOut(status=h.status, at=to_iso(h.at), reason=h.reason) for h in o.status_history
+                StatusChangeOut(status=h.status, at=to_iso(h.at), cause=h.cause, reason=h.reason)
+                for h in o.status_history
             ],
             deposits=[
                 DepositSeenOut(
@@ -292,6 +296,11 @@ class ErrorDetail(ApiModel):
     code: str
     message: str
     fields: list[FieldReason] | None = None
+    order_id: str | None = Field(
+        default=None,
+        description="The order this answer is about: on a refused create, the failed order that the "
+        "Idempotency-Key is bound to (every retry with that key gets this same answer)",
+    )
     request_id: str | None
 
 

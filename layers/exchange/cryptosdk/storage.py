@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from cryptosdk.domain import (
+    ChangeCause,
     DepositRecord,
     InvalidCursorError,
     InvalidTransitionError,
@@ -25,6 +26,7 @@ from cryptosdk.domain import (
     Order,
     OrderExistsError,
     Party,
+    Refusal,
     StaleOrderError,
     StatusChange,
     WithdrawalRecord,
@@ -32,7 +34,7 @@ from cryptosdk.domain import (
     utc_now,
 )
 from cryptosdk.money import optional_decimal_text
-from cryptosdk.status import OrderStatus, can_transition_with_history, is_terminal
+from cryptosdk.status import TERMINAL_STATUSES, OrderStatus, can_transition_with_history, is_terminal
 
 BY_USER_INDEX = "ByUser"
 DUE_FOR_POLL_INDEX = "DueForPoll"
@@ -79,6 +81,11 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "nextPollAt": to_iso(order.next_poll_at) if order.next_poll_at else None,
         "pollFailures": order.poll_failures,
         "failureReason": order.failure_reason,
+        "refusal": order.refusal.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if order.refusal
+        else None,
+        "createAttempts": order.create_attempts,
+        "lastCreateAt": to_iso(order.last_create_at) if order.last_create_at else None,
     }
     return {k: v for k, v in item.items() if v is not None}
 
@@ -119,6 +126,9 @@ def item_to_order(item: Mapping[str, Any]) -> Order:
         next_poll_at=item.get("nextPollAt"),
         poll_failures=int(item.get("pollFailures", 0)),
         failure_reason=item.get("failureReason"),
+        refusal=Refusal.model_validate(item["refusal"]) if "refusal" in item else None,
+        create_attempts=int(item.get("createAttempts", 1)),
+        last_create_at=item.get("lastCreateAt"),
     )
 
 
@@ -192,27 +202,14 @@ class OrderStore:
 
     # writes
 
-    def put_intent(self, order: Order, *, replacing_failed_version: int | None = None) -> Order:
-        """Record an order before the upstream create, so a crash afterwards loses nothing.
-
-        Never overwrites an order, except a failed intent (nothing exists upstream) at exactly
-        `replacing_failed_version`, which a retry with the same Idempotency-Key may place again."""
-        condition = "attribute_not_exists(id)"
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        if replacing_failed_version is not None:
-            condition += " OR (#status = :failed AND #version = :version)"
-            names = {"#status": "status", "#version": "version"}
-            values = {
-                ":failed": {"S": OrderStatus.FAILED.value},
-                ":version": self._ser(replacing_failed_version),
-            }
+    def put_intent(self, order: Order) -> Order:
+        """Record an order before the upstream create, so a crash afterwards loses nothing. Never
+        overwrites an order: a failed one stays failed (one Idempotency-Key, one outcome)."""
         try:
             self._client.put_item(
                 TableName=self.table_name,
                 Item=self._to_av(order_to_item(order)),
-                ConditionExpression=condition,
-                **({"ExpressionAttributeNames": names, "ExpressionAttributeValues": values} if names else {}),
+                ConditionExpression="attribute_not_exists(id)",
             )
         except Exception as exc:
             if self._is_conditional_failure(exc):
@@ -227,35 +224,48 @@ class OrderStore:
         expected_version: int | None = None,
         *,
         reason: str | None = None,
+        cause: ChangeCause | None = None,
         now: datetime | None = None,
     ) -> Order:
         """One conditional UpdateItem: the new fields, a history entry when the status changes,
-        version + 1; fails with StaleOrderError when the stored version is not `expected_version`."""
+        version + 1; fails with StaleOrderError when the stored version is not `expected_version`.
+
+        The write's own condition keeps the audit trail honest whoever calls: the stored item must
+        be at `expected_version`, still in the status it was read in, not terminal (a terminal
+        order is never written again), and have exactly the history entries read; the new entry is
+        added with list_append, so no write can remove or rewrite an entry."""
+        if "status_history" in new_fields:
+            raise ValueError("the status history only grows through a status change")
         expected = order.version if expected_version is None else expected_version
         now = now or utc_now()
         changes = dict(new_fields)
         new_status = changes.get("status")
-        history = list(order.status_history)
+        appended: list[StatusChange] = []
         if new_status is not None and OrderStatus(new_status) != order.status:
             new_status = OrderStatus(new_status)
             earlier = [change.status for change in order.status_history]
             if not can_transition_with_history(order.status, new_status, earlier):
                 raise InvalidTransitionError(f"{order.status.value} -> {new_status.value} is not allowed")
-            history.append(StatusChange(status=new_status, at=now, reason=reason))
+            appended.append(StatusChange(status=new_status, at=now, cause=cause, reason=reason))
         if new_status is not None and is_terminal(OrderStatus(new_status)):
             changes["poll_shard"] = None
             changes["next_poll_at"] = None
-        changes.update(status_history=tuple(history), updated_at=now, version=expected + 1)
+        history = (*order.status_history, *appended)
+        changes.update(status_history=history, updated_at=now, version=expected + 1)
         updated = Order.model_validate({**order.model_dump(), **changes})
 
         before = order_to_item(order)
         after = order_to_item(updated)
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {":expected": self._ser(expected)}
+        names: dict[str, str] = {"#version": "version", "#status": "status", "#history": "statusHistory"}
+        values: dict[str, Any] = {
+            ":expected": self._ser(expected),
+            ":from": {"S": order.status.value},
+            ":entries": {"N": str(len(order.status_history))},
+        }
         sets: list[str] = []
         removes: list[str] = []
         for i, key in enumerate(sorted(set(before) | set(after))):
-            if key == "id" or before.get(key) == after.get(key):
+            if key in ("id", "statusHistory") or before.get(key) == after.get(key):
                 continue
             names[f"#a{i}"] = key
             if key in after:
@@ -263,16 +273,26 @@ class OrderStore:
                 sets.append(f"#a{i} = :v{i}")
             else:
                 removes.append(f"#a{i}")
+        if appended:
+            values[":appended"] = self._ser([_history_entry(change) for change in appended])
+            sets.append("#history = list_append(#history, :appended)")
+        terminal = sorted(status.value for status in TERMINAL_STATUSES)
+        for n, status in enumerate(terminal):
+            values[f":t{n}"] = {"S": status}
         expression = "SET " + ", ".join(sets)
         if removes:
             expression += " REMOVE " + ", ".join(removes)
-        names["#version"] = "version"
+        condition = (
+            "attribute_exists(id) AND #version = :expected AND #status = :from"
+            " AND size(#history) = :entries"
+            f" AND NOT (#status IN ({', '.join(f':t{n}' for n in range(len(terminal)))}))"
+        )
         try:
             self._client.update_item(
                 TableName=self.table_name,
                 Key={"id": {"S": order.id}},
                 UpdateExpression=expression,
-                ConditionExpression="attribute_exists(id) AND #version = :expected",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
@@ -294,6 +314,7 @@ class OrderStore:
         next_poll_at: datetime | None,
         poll_shard: str | None,
         reason: str | None = "created upstream",
+        cause: ChangeCause = ChangeCause.EXCHANGE,
         now: datetime | None = None,
     ) -> Order:
         fields: dict[str, Any] = {
@@ -306,11 +327,21 @@ class OrderStore:
             "next_poll_at": next_poll_at,
             "poll_failures": 0,
         }
-        return self.apply_update(order, fields, order.version, reason=reason, now=now)
+        return self.apply_update(order, fields, order.version, reason=reason, cause=cause, now=now)
 
-    def mark_failed(self, order: Order, reason: str, *, now: datetime | None = None) -> Order:
-        fields = {"status": OrderStatus.FAILED, "failure_reason": reason}
-        return self.apply_update(order, fields, order.version, reason=reason, now=now)
+    def mark_failed(
+        self,
+        order: Order,
+        reason: str,
+        *,
+        cause: ChangeCause,
+        refusal: Refusal | None = None,
+        now: datetime | None = None,
+    ) -> Order:
+        fields: dict[str, Any] = {"status": OrderStatus.FAILED, "failure_reason": reason}
+        if refusal is not None:
+            fields["refusal"] = refusal
+        return self.apply_update(order, fields, order.version, reason=reason, cause=cause, now=now)
 
     # reads
 

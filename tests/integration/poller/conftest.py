@@ -89,6 +89,7 @@ class World:
             store=store or self.store,
             publisher=self.publisher,
             clock=self.clock,
+            sleep=lambda seconds: self.clock.advance(timedelta(seconds=seconds)) and None,
         )
 
     def poll(
