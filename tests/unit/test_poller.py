@@ -368,6 +368,17 @@ def test_a_list_read_before_the_window_closed_proves_nothing_even_when_looked_at
     assert decision.new_status is None
 
 
+def test_a_list_read_that_proves_nothing_never_places_an_intent_again() -> None:
+    intent = stored(OrderStatus.PENDING_CREATE, exchange_order_id=None, last_create_at=T0)
+    now = T0 + OPTIONS.settle_window * 3
+
+    decision = decide(intent, Snapshot(now, None, list_read_at=None), now, OPTIONS)
+
+    assert not decision.replace
+    assert decision.new_status is None
+    assert decision.fields["next_poll_at"] == now  # looked at again next run
+
+
 def test_an_intent_confirmed_absent_after_the_window_is_placed_again() -> None:
     intent = stored(OrderStatus.PENDING_CREATE, exchange_order_id=None, last_create_at=T0)
     now = T0 + OPTIONS.settle_window

@@ -280,7 +280,8 @@ class Snapshot:
 
     fetched_at: datetime
     exchange: ExchangeOrder | None
-    # When the order list that did not show a pending intent was read (None: not a list lookup).
+    # When the order list that did not show a pending intent was read; None when that read did not
+    # reach back far enough to prove anything (or was not a list lookup).
     list_read_at: datetime | None = None
 
 
@@ -392,7 +393,7 @@ def _decide_not_found(
         return Decision(_schedule(order.status, now, options))
     settlement = settle_verdict(
         order,
-        list_read_at or now,
+        list_read_at,
         now,
         window=options.settle_window,
         deadline=options.reconcile_deadline,
@@ -475,7 +476,8 @@ def _snapshot(order: Order, ctx: PollContext) -> Snapshot:
     client = ctx.deps.client
     if order.exchange_order_id is None:
         found = ctx.recent.find(order)
-        return Snapshot(ctx.deps.clock(), found, ctx.recent.read_at)
+        proven = None if found is not None else ctx.recent.absence_proven_at(order)
+        return Snapshot(ctx.deps.clock(), found, proven)
     exchange = client.get_order(order.exchange_order_id, order.destination.address)
     return Snapshot(ctx.deps.clock(), exchange)
 

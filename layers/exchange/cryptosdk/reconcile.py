@@ -8,7 +8,7 @@ intent needs, and shared by every intent in that run.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,7 @@ class RecentOrders:
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_PAGES,
         clock: Callable[[], datetime] = utc_now,
+        claimed: Collection[int] = (),
     ) -> None:
         self._client = client
         self._skew = skew
@@ -47,7 +48,7 @@ class RecentOrders:
         self._pages = 0
         self._exhausted = False
         # Exchange ids adopted in this run: two identical intents must not both take one order.
-        self._claimed: set[int] = set()
+        self._claimed: set[int] = set(claimed)
         self._clock = clock
         self._read_at: datetime | None = None
 
@@ -64,6 +65,15 @@ class RecentOrders:
     def claimed(self) -> frozenset[int]:
         with self._lock:
             return frozenset(self._claimed)
+
+    def absence_proven_at(self, intent: Order) -> datetime | None:
+        """When the list that did not show `intent`'s order was read, if the pages read reach back
+        to when it could have been created; None when they do not (a busy exchange pushed it past
+        the pages one run reads), which proves nothing."""
+        since = intent.created_at - self._skew
+        with self._lock:
+            covered = self._exhausted or self._reaches(since)
+            return self._read_at if covered else None
 
     def find(self, intent: Order) -> ExchangeOrder | None:
         """The exchange's order that `intent` created, if the exchange has it."""

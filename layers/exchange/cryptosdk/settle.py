@@ -33,7 +33,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from cryptosdk import errors
-from cryptosdk.client import MATCH_CLOCK_SKEW, find_matching_order
 from cryptosdk.domain import ChangeCause, Order, RateMode
 from cryptosdk.observability import logger
 from cryptosdk.status import OrderStatus
@@ -53,8 +52,6 @@ if TYPE_CHECKING:
 CREATE_SETTLE_WINDOW = timedelta(seconds=40)
 # Creates for one intent in all (the first included); then it fails with the reason.
 MAX_CREATE_ATTEMPTS = 3
-# How many of the exchange's newest orders the check right before a re-place reads.
-RECHECK_LIMIT = 100
 
 
 class Verdict(StrEnum):
@@ -82,15 +79,21 @@ def settle_at(order: Order, window: timedelta = CREATE_SETTLE_WINDOW) -> datetim
 
 def settle_verdict(
     order: Order,
-    list_read_at: datetime,
+    list_read_at: datetime | None,
     now: datetime,
     *,
     window: timedelta = CREATE_SETTLE_WINDOW,
     max_attempts: int = MAX_CREATE_ATTEMPTS,
     deadline: timedelta = timedelta(minutes=15),
 ) -> Settlement:
-    """What to do with a pending intent that a list read at `list_read_at` did not find (pure)."""
-    if list_read_at < settle_at(order, window):
+    """What to do with a pending intent that a list read at `list_read_at` did not find (pure);
+    `list_read_at` is None when the pages read did not reach back to the intent (no proof)."""
+    if now - order.created_at >= deadline:
+        # Whatever the list showed: a create this old is not placed any more, and failing it creates
+        # nothing (an upstream order we could not see would lapse unpaid, its address never shown).
+        reason = "create-order outcome unknown and the order is not in the exchange's order list"
+        return Settlement(Verdict.FAIL, f"{reason}; past the {int(deadline.total_seconds())} s deadline")
+    if list_read_at is None or list_read_at < settle_at(order, window):
         return Settlement(Verdict.WAIT)
     absent = (
         f"create-order outcome unknown and the order is not in the exchange's order list "
@@ -100,8 +103,6 @@ def settle_verdict(
         return Settlement(Verdict.FAIL, f"{absent}; a fixed-rate quote is not placed again at a later rate")
     if order.create_attempts >= max_attempts:
         return Settlement(Verdict.FAIL, f"{absent}; no more attempts ({max_attempts} in all)")
-    if now - order.created_at >= deadline:
-        return Settlement(Verdict.FAIL, f"{absent}; past the {int(deadline.total_seconds())} s deadline")
     return Settlement(Verdict.REPLACE)
 
 
@@ -127,17 +128,20 @@ def place_again(
     writer got there first (nothing was sent)."""
     # Lazy: the order service (and its validation imports) is needed only when intents exist.
     from cryptosdk.orders import record_created, upstream_request
+    from cryptosdk.reconcile import RecentOrders
 
     now = clock()
     attempt = order.create_attempts + 1
     claim = {"create_attempts": attempt, "last_create_at": now, "next_poll_at": now + window}
     # 1. The claim: only the writer whose conditional write wins sends the create.
     mine = store.apply_update(order, claim, order.version, now=now)
-    request = upstream_request(mine)
     # 2. A last look right before creating: a first attempt that landed late is adopted instead.
-    recent = client.list_orders(offset=0, limit=RECHECK_LIMIT, order="desc")
-    since = mine.created_at - MATCH_CLOCK_SKEW
-    found = find_matching_order(recent, request, since=since, anchor=mine.created_at, exclude=claimed)
+    recent = RecentOrders(client, clock=clock, claimed=claimed)
+    found = recent.find(mine)
+    if found is None and recent.absence_proven_at(mine) is None:
+        # The pages read do not reach back to the intent: no proof, so no create.
+        logger.warning("order list too long to prove an unknown create absent", order_id=mine.id)
+        return Replaced(mine, changed=False)
     if found is not None:
         logger.info("unknown create found in the exchange's order list", order_id=mine.id, attempt=attempt)
         stored = record_created(
@@ -152,7 +156,7 @@ def place_again(
         return Replaced(stored, stored.status != OrderStatus.PENDING_CREATE)
     logger.warning("placing an unknown create again", order_id=mine.id, attempt=attempt)
     try:
-        created = client.create_order(request)
+        created = client.create_order(upstream_request(mine))
     except errors.OrderOutcomeUnknownError:
         # Unknown again: settled by the same rule one window after this attempt.
         return Replaced(mine, changed=False)

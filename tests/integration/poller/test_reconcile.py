@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cryptosdk.domain import ChangeCause, RateMode, StaleOrderError
+from cryptosdk.reconcile import RecentOrders
 from cryptosdk.settle import CREATE_SETTLE_WINDOW, place_again
 from cryptosdk.status import OrderStatus
 from tests.integration.poller.conftest import World, history
@@ -266,3 +267,19 @@ def test_one_exchange_order_is_adopted_by_at_most_one_identical_intent(world: Wo
     adopted = [world.stored(intent).exchange_order_id for intent in intents]
     assert sorted(adopted, key=lambda found: found is None) == [created.order_id, None]
     assert summary.changed == 1
+
+
+def test_a_list_that_does_not_reach_back_to_the_intent_proves_no_absence(world: World) -> None:
+    # A busy exchange: newer orders push the intent's time past the pages one run reads.
+    client = world.client(keys=world.new_keys())
+    intent = world.intent()
+    for n in range(3):
+        world.upstream(client, amount=Decimal("0.02") + Decimal(n) / 1000)
+
+    short = RecentOrders(client, clock=world.clock, page_size=2, max_pages=1)
+    whole = RecentOrders(client, clock=world.clock, page_size=2, max_pages=5)
+
+    assert short.find(intent) is None
+    assert short.absence_proven_at(intent) is None
+    assert whole.find(intent) is None
+    assert whole.absence_proven_at(intent) == world.clock()
