@@ -353,8 +353,7 @@ def test_an_intent_not_found_within_the_settle_window_waits_for_the_window_to_cl
     assert decision.new_status is None
     assert not decision.replace
     assert decision.settle_at == T0 + OPTIONS.settle_window
-    # Due again no later than the status's own pace, and at the window's close when that is sooner.
-    assert decision.fields["next_poll_at"] == min(now + timedelta(seconds=30), T0 + OPTIONS.settle_window)
+    assert decision.fields == {}  # nothing written: the intent stays due
 
 
 def test_a_list_read_before_the_window_closed_proves_nothing_even_when_looked_at_later() -> None:
@@ -376,7 +375,7 @@ def test_a_list_read_that_proves_nothing_never_places_an_intent_again() -> None:
 
     assert not decision.replace
     assert decision.new_status is None
-    assert decision.fields["next_poll_at"] == now  # looked at again next run
+    assert decision.fields == {}  # nothing written: looked at again next run
 
 
 def test_an_intent_confirmed_absent_after_the_window_is_placed_again() -> None:
@@ -410,15 +409,6 @@ def test_an_intent_confirmed_absent_that_may_not_be_placed_again_fails_with_the_
     assert decision.cause == "reconciliation"
     assert "not in the exchange's order list" in decision.fields["failure_reason"]
     assert why in decision.fields["failure_reason"]
-
-
-def test_a_failing_exchange_never_backs_an_unsettled_create_off_past_its_pace() -> None:
-    intent = stored(OrderStatus.PENDING_CREATE, exchange_order_id=None, poll_failures=6)
-    error = errors.UpstreamUnavailableError("down", status=503)
-
-    decision = decide_failure(intent, error, T0, OPTIONS)
-
-    assert decision.fields == {"next_poll_at": T0 + timedelta(seconds=30), "poll_failures": 7}
 
 
 def test_failures_back_off_doubling_from_the_status_interval() -> None:

@@ -144,7 +144,8 @@ def build_intent(
         version=1,
         last_create_at=now,
         poll_shard=shard_for(order_id, shards),
-        next_poll_at=now + next_poll_delay(OrderStatus.PENDING_CREATE, cap=_poll_cap()),
+        # Due at once: the next poller run settles it if this request cannot (cryptosdk.settle).
+        next_poll_at=now,
     )
 
 

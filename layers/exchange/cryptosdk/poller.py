@@ -339,10 +339,7 @@ def _schedule(
 ) -> dict[str, Any]:
     if is_terminal(status):
         return {}  # apply_update removes a terminal order from the poll index
-    # An unsettled create is looked at every run whatever failed before: the list read is shared by
-    # every intent of a run, and the user is waiting for the answer.
-    backoff = 0 if status == OrderStatus.PENDING_CREATE else failures
-    delay = next_poll_delay(status, backoff, options.max_poll_interval)
+    delay = next_poll_delay(status, failures, options.max_poll_interval)
     return {"next_poll_at": now + delay, "poll_failures": failures}
 
 
@@ -405,11 +402,8 @@ def _decide_not_found(
         )
     if settlement.verdict == Verdict.REPLACE:
         return Decision({}, replace=True)
-    # Due again when the window closes (or sooner, at the status's own pace).
-    when = settle_at(order, options.settle_window)
-    schedule = _schedule(order.status, now, options)
-    schedule["next_poll_at"] = max(now, min(schedule["next_poll_at"], when))
-    return Decision(schedule, settle_at=when)
+    # Nothing to write: the intent stays due, and is looked at again when its window closes.
+    return Decision({}, settle_at=settle_at(order, options.settle_window))
 
 
 def decide_failure(
@@ -486,6 +480,12 @@ def process_order(order: Order, ctx: PollContext) -> OrderResult:
     """Bring one order in step with the exchange; never raises for an exchange failure."""
     if is_terminal(order.status) or not ctx.deadline.may_write():
         return OrderResult(order.id, Outcome.SKIPPED, order)
+    if _unsettled(order) and ctx.deps.clock() < settle_at(order, ctx.options.settle_window):
+        # Its create may still be in flight or landing: untouched (no lookup, no write, so the
+        # request that made it can still store its answer) until its settle window closes.
+        return OrderResult(
+            order.id, Outcome.SKIPPED, order, settle_at=settle_at(order, ctx.options.settle_window)
+        )
     try:
         snapshot = _snapshot(order, ctx)
     except errors.ExchangeError as exc:
@@ -494,6 +494,11 @@ def process_order(order: Order, ctx: PollContext) -> OrderResult:
         return _record_failure(order, exc, ctx)
     ctx.pacer.on_success()
     return _write(order, snapshot, ctx)
+
+
+def _unsettled(order: Order) -> bool:
+    """An intent whose create outcome is not known yet (stored, no exchange order adopted)."""
+    return order.exchange_order_id is None and order.status == OrderStatus.PENDING_CREATE
 
 
 def _write(order: Order, snapshot: Snapshot, ctx: PollContext) -> OrderResult:
@@ -506,6 +511,10 @@ def _write(order: Order, snapshot: Snapshot, ctx: PollContext) -> OrderResult:
         decision = decide(current, snapshot, now, ctx.options)
         if decision.replace:
             return _place_again(current, ctx, rereads)
+        if decision.settle_at is not None:
+            return OrderResult(
+                order.id, Outcome.SKIPPED, current, rereads=rereads, settle_at=decision.settle_at
+            )
         try:
             updated = store.apply_update(
                 current,
@@ -565,7 +574,8 @@ def _record_failure(order: Order, error: errors.ExchangeError, ctx: PollContext)
         "order poll failed",
         extra={"order_id": order.id, "error_code": error.code, "status": error.status},
     )
-    if not ctx.deadline.may_write():
+    if not ctx.deadline.may_write() or _unsettled(order):
+        # An unsettled intent is not backed off: it stays due and is looked at again next run.
         return OrderResult(order.id, Outcome.FAILED, order, error=error)
     now = ctx.deps.clock()
     decision = decide_failure(order, error, now, ctx.options)
@@ -682,8 +692,10 @@ def _due_orders(
             orders, last = store.due_for_poll(shard, now, limit=page_size, exclusive_start=cursors[shard])
             summary.due += len(orders)
             summary.items_read += len(orders)
-            if first_page and orders and orders[0].next_poll_at is not None:
-                lag = (now - orders[0].next_poll_at).total_seconds()
+            # Unsettled intents stay due on purpose; their age is OldestUnsettledCreateSeconds.
+            oldest = next((o for o in orders if not _unsettled(o)), None) if first_page else None
+            if oldest is not None and oldest.next_poll_at is not None:
+                lag = (now - oldest.next_poll_at).total_seconds()
                 summary.oldest_due_lag_seconds = max(summary.oldest_due_lag_seconds, lag)
             if last:
                 cursors[shard] = last
