@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -61,6 +63,8 @@ def _start_stack(state_dir: Path, poll_every: float | None) -> tuple[subprocess.
     assert process.stdout is not None
     for line in process.stdout:
         if line.startswith("ready: "):
+            # Keep reading what the stack prints, or a full pipe would stall it.
+            threading.Thread(target=process.stdout.read, daemon=True).start()
             return process, json.loads((state_dir / "stack.json").read_text())
     raise RuntimeError("the local stack exited before it was ready")
 
@@ -83,8 +87,11 @@ def run(orders: int, fault_rate: float, poll_every: float | None, settle_limit: 
         try:
             return _measure(info, orders, fault_rate, settle_limit)
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            process.send_signal(signal.SIGINT)  # as Ctrl-C: the stack stops all it started
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def _measure(info: dict[str, Any], orders: int, fault_rate: float, settle_limit: float) -> dict[str, Any]:

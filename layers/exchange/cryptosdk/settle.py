@@ -4,13 +4,15 @@ same intent, or fail it with a reason. Usually within a minute, never by creatin
 When the exchange answers a create with a 5xx, a timeout or a dropped connection, the order may or
 may not exist upstream, and the exchange offers no lookup by our id: only its order list. So:
 
-- Found in the list (same destination, amount, pair, created since the intent): adopt it.
-- Not found, but the settle window since the latest create attempt began has not passed: wait. The
-  attempt may still land (the exchange finishing a request we stopped waiting for), and only a list
-  read *after* the window proves it did not.
-- Not found in a list read after the window: place it again under the same intent, at most
-  `max_attempts` creates in all, or fail it when it may not be placed again (a fixed-rate quote
-  cannot be honoured later; the intent outlived its deadline).
+- Until the settle window since the latest create attempt began has passed, the intent is left
+  alone (no lookup, no write): the request that made it may still be storing the exchange's answer,
+  and the attempt may still land (the exchange finishing a request we stopped waiting for). The
+  intent stays due, and a poller run waits within its own deadline for windows about to close.
+- Then, in a list read after the window: found (same destination, amount, pair, created since the
+  intent) → adopt it; not found → place it again under the same intent, at most `max_attempts`
+  creates in all, or fail it when it may not be placed again (a fixed-rate quote cannot be honoured
+  later; the intent outlived its deadline). A list that does not reach back to the intent proves
+  nothing and changes nothing.
 
 Why a re-place cannot duplicate the order a late first create made:
 1. the attempt is claimed first, in the item's version-conditioned write (`createAttempts` + 1,
@@ -20,9 +22,8 @@ Why a re-place cannot duplicate the order a late first create made:
 3. the window (CREATE_SETTLE_WINDOW) is longer than any create call of ours can last plus the time the
    exchange needs to finish and list an order, so an attempt that was going to land has landed.
 The remaining case, an exchange that commits a create more than the window after it was sent, is
-outside what the exchange's documentation or our sandbox shows; it is logged by the adoption
-(`reconcile.py` claims an exchange order once) and the second upstream order, never shown to the
-user, lapses unpaid.
+outside what the exchange's documentation or our sandbox shows: it would leave a second upstream
+order that no order of ours points to; never shown to anyone, it lapses unpaid.
 """
 
 from __future__ import annotations
