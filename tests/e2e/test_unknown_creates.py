@@ -96,13 +96,17 @@ def test_unknown_creates_settle_within_a_minute_once_faults_clear(
     # Not lost: every accepted order settled, none failed (the exchange was reachable).
     assert all(o["status"] not in ("pending_create", "failed") for o in orders.values()), orders
     # Settled within the goal: measured from when faults cleared (or the order's creation, if later).
-    waits = []
+    waits, ages = [], []
     for order in orders.values():
         history = order["statusHistory"]
         recorded, left = parse_iso(history[0]["at"]), parse_iso(history[1]["at"])
         waits.append((left - max(recorded, cleared)).total_seconds())
-        assert (left - recorded).total_seconds() <= SETTLE_GOAL_SECONDS, history
-    print(f"max pending_create after faults cleared: {max(waits):.1f} s; 202 answers: {statuses.count(202)}")
+        ages.append((left - recorded).total_seconds())
+        assert ages[-1] <= SETTLE_GOAL_SECONDS, history
+    print(
+        f"max pending_create after faults cleared: {max(waits):.1f} s; longest in pending_create: "
+        f"{max(ages):.1f} s; 202 answers: {statuses.count(202)}"
+    )
     assert max(waits) <= SETTLE_GOAL_SECONDS
     # Not duplicated: one upstream order per accepted order, and it is the one we store.
     upstream = [o for o in exchange.list_orders(limit=200) if o.destination_address == ETH_DESTINATION]
