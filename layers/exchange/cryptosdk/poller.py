@@ -551,7 +551,6 @@ def _place_again(order: Order, ctx: PollContext, rereads: int) -> OrderResult:
             store=deps.store,
             clock=deps.clock,
             claimed=ctx.recent.claimed,
-            window=ctx.options.settle_window,
             poll_cap=ctx.options.max_poll_interval,
         )
     except StaleOrderError:

@@ -122,7 +122,6 @@ def place_again(
     store: OrderStore,
     clock: Callable[[], datetime],
     claimed: Collection[int] = (),
-    window: timedelta = CREATE_SETTLE_WINDOW,
     poll_cap: timedelta | None = None,
 ) -> Replaced:
     """Place a confirmed-absent intent again under its own id. Raises StaleOrderError when another
@@ -133,7 +132,9 @@ def place_again(
 
     now = clock()
     attempt = order.create_attempts + 1
-    claim = {"create_attempts": attempt, "last_create_at": now, "next_poll_at": now + window}
+    # The intent stays due (next_poll_at untouched): every run looks at it, and the one running
+    # when this attempt's window closes settles it.
+    claim = {"create_attempts": attempt, "last_create_at": now}
     # 1. The claim: only the writer whose conditional write wins sends the create.
     mine = store.apply_update(order, claim, order.version, now=now)
     # 2. A last look right before creating: a first attempt that landed late is adopted instead.

@@ -284,3 +284,24 @@ def test_a_list_that_does_not_reach_back_to_the_intent_proves_no_absence(world: 
     assert short.absence_proven_at(intent) is None
     assert whole.find(intent) is None
     assert whole.absence_proven_at(intent) == world.clock()
+
+
+def test_a_re_place_that_is_unknown_again_stays_due_and_settles_one_window_later(world: World) -> None:
+    client = world.client(keys=world.new_keys())
+    intent = world.intent()
+    world.fault(CREATE, "500", count=1)
+
+    world.poll(deps=world.deps(client))
+
+    again = world.stored(intent)
+    assert again.status == OrderStatus.PENDING_CREATE
+    assert again.create_attempts == 2
+    assert again.next_poll_at == intent.next_poll_at  # still due: the next run looks at it
+    world.later(WINDOW)
+
+    world.poll(deps=world.deps(client))
+
+    placed = world.stored(intent)
+    assert placed.status == OrderStatus.AWAITING_DEPOSIT
+    assert placed.status_history[-1].reason == "created upstream on attempt 3"
+    assert len(client.list_orders(limit=100)) == 1
