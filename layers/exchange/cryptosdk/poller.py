@@ -704,6 +704,10 @@ def _due_orders(
         first_page = False
 
 
+# Pending intents whose settle windows close this close together are looked up in one list read.
+_SETTLE_GROUP = timedelta(seconds=2)
+
+
 class _Run:
     """The bookkeeping of one run on the main thread: results in, events out in tens."""
 
@@ -736,39 +740,39 @@ class _Run:
             self.to_settle.pop(result.order_id, None)
 
     def settle_later(self, pool: ThreadPoolExecutor) -> None:
-        """Wait, within the run's deadline, for the settle windows of the pending intents seen, then
-        look them up again in a fresh read of the exchange's order list: with the poller on a
-        one-minute schedule, an unknown create is settled within a minute, not two."""
+        """Wait, within the run's deadline, for the settle windows of the pending intents seen, and
+        settle each as its window closes, in a fresh read of the exchange's order list (the run's
+        first read came too early): with the poller on a one-minute schedule, an unknown create is
+        settled within a minute, not two."""
         ctx = self.ctx
         budget = min(
             ctx.options.settle_wait.total_seconds(), ctx.deadline.remaining() - ctx.deadline.stop_margin
         )
-        now = ctx.deps.clock()
-        waiting = [
-            r
-            for r in self.to_settle.values()
-            if r.settle_at and (r.settle_at - now).total_seconds() <= budget
-        ]
-        self.to_settle = {}
-        if not waiting:
-            return
-        latest = max(r.settle_at for r in waiting if r.settle_at is not None)
-        pause = (latest - now).total_seconds()
-        logger.info(
-            "waiting for unknown creates to settle",
-            extra={"orders": len(waiting), "seconds": round(pause, 3)},
+        stop_by = ctx.deps.clock() + timedelta(seconds=max(0.0, budget))
+        waiting = sorted(
+            (r for r in self.to_settle.values() if r.settle_at is not None and r.settle_at <= stop_by),
+            key=lambda r: r.settle_at or stop_by,
         )
-        if pause > 0:
-            ctx.deps.sleep(pause)
-        # A fresh list, read after every window closed: the run's first read came too early.
-        ctx.recent = RecentOrders(ctx.deps.client, clock=ctx.deps.clock)
-        self.summary.settle_waits += len(waiting)
-        for result in waiting:
-            if not ctx.pacer.acquire(ctx.deadline.stop_taking_work):
-                break
-            assert result.order is not None
-            self.in_flight.add(pool.submit(_run_one, result.order, ctx))
-        self.drain()
+        self.to_settle = {}
+        if waiting:
+            logger.info("waiting for unknown creates to settle", extra={"orders": len(waiting)})
+            self.summary.settle_waits += len(waiting)
+        while waiting:
+            # Windows closing within a couple of seconds of each other share one list read.
+            first = waiting[0].settle_at or stop_by
+            group = [r for r in waiting if (r.settle_at or stop_by) <= first + _SETTLE_GROUP]
+            waiting = waiting[len(group) :]
+            pause = ((group[-1].settle_at or stop_by) - ctx.deps.clock()).total_seconds()
+            if pause > 0:
+                ctx.deps.sleep(pause)
+            ctx.recent = RecentOrders(ctx.deps.client, clock=ctx.deps.clock)
+            for result in group:
+                if not ctx.pacer.acquire(ctx.deadline.stop_taking_work):
+                    return
+                assert result.order is not None
+                self.in_flight.add(pool.submit(_run_one, result.order, ctx))
+            self.drain()
+            self.to_settle = {}  # one settle pass per run: what is still unknown waits for the next
 
     def drain(self) -> None:
         """Wait for in-flight orders while the deadline allows, then publish what is ready."""

@@ -305,3 +305,19 @@ def test_a_re_place_that_is_unknown_again_stays_due_and_settles_one_window_later
     assert placed.status == OrderStatus.AWAITING_DEPOSIT
     assert placed.status_history[-1].reason == "created upstream on attempt 3"
     assert len(client.list_orders(limit=100)) == 1
+
+
+def test_the_run_settles_each_intent_as_its_own_window_closes(world: World) -> None:
+    client = world.client(keys=world.new_keys())
+    start = world.clock()
+    early = world.intent(created_at=start - timedelta(seconds=20), amount=Decimal("0.031"))
+    late = world.intent(created_at=start, amount=Decimal("0.032"))
+
+    summary = world.poll(deps=world.deps(client))
+
+    assert summary.settle_waits == 2
+    for intent in (early, late):
+        settled = world.stored(intent)
+        assert settled.status == OrderStatus.AWAITING_DEPOSIT
+        # Settled when its window closed, not when the last one of the run did.
+        assert settled.status_history[-1].at == intent.created_at + WINDOW
