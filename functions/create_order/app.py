@@ -12,7 +12,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cryptosdk import api_examples, snapstart
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
-from cryptosdk.api_models import AddressValidateBody, AddressVerdictOut, CreateOrderBody, OrderOut
+from cryptosdk.api_models import (
+    HEADER_TEXT,
+    AddressValidateBody,
+    AddressVerdictOut,
+    CreateOrderBody,
+    OrderOut,
+)
 from cryptosdk.observability import logger, metrics, traced
 
 app = build_resolver()
@@ -66,7 +72,8 @@ def create_order(
         Header(
             min_length=1,
             max_length=128,
-            description="One key per intended order",
+            pattern=HEADER_TEXT,
+            description="One key per intended order (no control characters)",
             openapi_examples=api_examples.param("A UUID per order", "3b2f6c1e-8d4a-4f0e-9c55-2a7d1e9b0c41"),
         ),
     ],

@@ -68,18 +68,33 @@ def test_a_retry_after_the_idempotency_record_is_gone_never_creates_twice(
     assert stats["requests"]["/api/v2/orders/public/create"] == 1
 
 
-def test_a_key_whose_order_the_exchange_refused_can_be_retried(api: Call, aws: Any, faults: Any) -> None:
+def test_a_key_whose_order_the_exchange_refused_keeps_that_answer(api: Call, aws: Any, faults: Any) -> None:
+    # One key, one outcome (Stripe's rule): the refusal is final for that key; a new key is a new order.
     key = new_key()
     faults(endpoint="/api/v2/orders/public/create", kind="424", count=1)
     refused = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
 
     retried = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+    again = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+    fresh = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": new_key()})
 
-    assert refused.status == 424
-    assert retried.status == 201
-    assert retried.json["status"] == "awaiting_deposit"
-    (stored,) = orders_in_table(aws)
-    assert stored["id"] == retried.json["id"]
+    assert refused.status == retried.status == again.status == 424
+    first, second = refused.json["error"], retried.json["error"]
+    assert first["code"] == "dependency_failed"
+    assert {k: v for k, v in first.items() if k != "requestId"} == {
+        k: v for k, v in second.items() if k != "requestId"
+    }
+    assert again.json["error"]["orderId"] == first["orderId"]
+    assert "new Idempotency-Key" in first["message"]
+    assert refused.headers.get("Retry-After") == retried.headers.get("Retry-After")
+    assert fresh.status == 201
+    assert fresh.json["id"] != first["orderId"]
+    stored = {item["id"]: item for item in orders_in_table(aws)}
+    failed = stored[first["orderId"]]
+    assert failed["status"] == "failed"
+    assert [h["status"] for h in failed["statusHistory"]] == ["pending_create", "failed"]
+    assert [h["cause"] for h in failed["statusHistory"]] == ["request", "refusal"]
+    assert int(failed["version"]) == 2  # the retries wrote nothing
 
 
 def test_keys_are_scoped_per_user(api: Call, aws: Any) -> None:
