@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cryptosdk import snapstart
 from cryptosdk.observability import logger, metrics
 from cryptosdk.outbox import publish_record
 
@@ -31,3 +32,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+
+
+snapstart.register(snapstart.PUBLISHER, modules=("cryptosdk.outbox",))

@@ -686,7 +686,7 @@ def test_sam_transform_applies_the_auth_mode_to_every_route() -> None:
     assert set(map(json.dumps, result["SNAPSTART"]["snapstart"].values())) == {
         json.dumps({"ApplyOn": "PublishedVersions"})
     }
-    assert result["SNAPSTART"]["aliases"] == ["live"] * 4
+    assert result["SNAPSTART"]["aliases"] == ["live"] * 5
     assert set(result["IAM"]["snapstart"].values()) == {None}
     assert result["IAM"]["aliases"] == []
 

@@ -30,8 +30,9 @@ from typing import Any
 EXCHANGE = "exchange"  # the signed exchange client (keys from Secrets Manager)
 STORE = "store"  # the orders table through OrderStore
 IDEMPOTENCY = "idempotency"  # Powertools idempotency on the idempotency table
-POLLER = "poller"  # the poller's dependencies: its DynamoDB client, the EventBridge publisher
+POLLER = "poller"  # the poller's dependencies: its DynamoDB client
 MODELS = "models"  # pydantic validators (built on first use otherwise: defer_build)
+PUBLISHER = "publisher"  # the stream function's EventBridge publisher
 
 
 def register(*needs: str, modules: Iterable[str] = ()) -> bool:
@@ -103,6 +104,12 @@ def _prime_poller() -> None:
     _ = deps.store._client
 
 
+def _prime_publisher() -> None:
+    from cryptosdk.outbox import default_publisher
+
+    _ = default_publisher()._client
+
+
 def _prime_models() -> None:
     from pydantic import BaseModel
 
@@ -124,6 +131,7 @@ _PRIMERS: dict[str, Callable[[], None]] = {
     IDEMPOTENCY: _prime_idempotency,
     POLLER: _prime_poller,
     MODELS: _prime_models,
+    PUBLISHER: _prime_publisher,
 }
 
 
@@ -145,7 +153,7 @@ def _built(owner: Any, attribute: str) -> Any:
 
 
 def _boto3_clients() -> list[Any]:
-    from cryptosdk import poller, storage
+    from cryptosdk import outbox, poller, storage
     from cryptosdk.orders import _idempotent
 
     clients = [_built(storage._STORE, "_client")]
@@ -154,4 +162,6 @@ def _boto3_clients() -> list[Any]:
     if poller._container_deps.cache_info().currsize:
         deps = poller.default_deps()
         clients.append(_built(deps.store, "_client"))
+    if outbox.default_publisher.cache_info().currsize:
+        clients.append(_built(outbox.default_publisher(), "_client"))
     return [client for client in clients if client is not None]
