@@ -185,8 +185,18 @@ _ORDER: dict[str, Any] = {
     "createdAt": "2026-03-01T12:00:00.120000Z",
     "updatedAt": "2026-03-01T12:00:00.480000Z",
     "statusHistory": [
-        {"status": "pending_create", "at": "2026-03-01T12:00:00.120000Z", "reason": "intent recorded"},
-        {"status": "awaiting_deposit", "at": "2026-03-01T12:00:00.480000Z", "reason": "created upstream"},
+        {
+            "status": "pending_create",
+            "at": "2026-03-01T12:00:00.120000Z",
+            "cause": "request",
+            "reason": "intent recorded",
+        },
+        {
+            "status": "awaiting_deposit",
+            "at": "2026-03-01T12:00:00.480000Z",
+            "cause": "exchange",
+            "reason": "created upstream",
+        },
     ],
     "deposits": [],
     "withdrawals": [],

@@ -167,9 +167,8 @@ def _emitted_metrics(output: str) -> dict[str, float]:
             continue
         if isinstance(document, dict) and "_aws" in document:
             for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-                value = document[metric["Name"]]  # Powertools writes one value as a list of one
-                (single,) = value if isinstance(value, list) else [value]
-                values[metric["Name"]] = float(single)
+                value = document[metric["Name"]]  # a list when one metric was added several times
+                values[metric["Name"]] = float(value[-1] if isinstance(value, list) else value)
     return values
 
 
