@@ -25,7 +25,7 @@ export AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install browser run test pytest cold-start layer-size lint typecheck unit integration e2e cfn-lint checkov validate build openapi openapi-check openapi-lint bench demo invoke clean
+.PHONY: install browser run test pytest cold-start layer-size lint typecheck unit integration e2e cfn-lint checkov validate build openapi openapi-check openapi-lint web-types web-types-check bench demo invoke clean
 
 install: $(STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP) browser
 
@@ -127,9 +127,25 @@ build: $(TOOLS_STAMP)
 
 openapi: $(STAMP)
 	$(PY) -m local.openapi --write openapi.json
+	@$(MAKE) --no-print-directory web-types
 
 openapi-check: $(STAMP)
 	$(PY) -m local.openapi --check openapi.json
+	@$(MAKE) --no-print-directory web-types-check
+
+# The storefront's API types, generated from the committed openapi.json (openapi-typescript, in the
+# local Node tools): `tsc -p web` then fails when the page reads a property the document lacks.
+WEB_TYPES := web/assets/api.gen.d.ts
+OPENAPI_TS := local/node_modules/.bin/openapi-typescript
+
+web-types: $(NODE_STAMP)
+	@test -x $(OPENAPI_TS) || { echo "error: openapi-typescript missing; it needs npm (cd local && npm ci)"; exit 1; }
+	$(OPENAPI_TS) openapi.json --output $(WEB_TYPES)
+
+web-types-check: $(NODE_STAMP)
+	@test -x $(OPENAPI_TS) || { echo "error: openapi-typescript missing; it needs npm (cd local && npm ci)"; exit 1; }
+	@$(OPENAPI_TS) openapi.json --output $(WEB_TYPES) --check \
+	  || { echo "error: $(WEB_TYPES) is stale: run make web-types (or make openapi)"; exit 1; }
 
 # Redocly's recommended rules, as code generators and gateways read the document: any error fails.
 openapi-lint: $(NODE_STAMP)

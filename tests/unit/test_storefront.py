@@ -3,7 +3,6 @@ for a static host, and the page's contract with the API and with its own HTML.""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from local import storefront
 from local.gateway import Gateway, IncomingRequest
 
 WEB = storefront.WEB_DIR
-OPENAPI = json.loads((storefront.REPO_ROOT / "openapi.json").read_text())
 
 
 @pytest.fixture
@@ -114,28 +112,6 @@ def test_dist_refuses_to_build_without_the_qr_library(
     monkeypatch.setitem(storefront.VENDOR, "assets/vendor/qrcode.mjs", tmp_path / "absent.mjs")
     assert storefront.main(["dist", "--out", str(tmp_path / "site"), "--api-url", "https://x.example"]) == 2
     assert not (tmp_path / "site").exists()
-
-
-def _typedefs() -> dict[str, list[str]]:
-    source = (WEB / "assets" / "api-types.js").read_text()
-    found: dict[str, list[str]] = {}
-    for block in re.findall(r"/\*\*(.*?)\*/", source, flags=re.S):
-        name = re.search(r"@typedef \{object\} (\w+)", block)
-        if name:
-            found[name.group(1)] = re.findall(r"@property \{[^}]*\} \[?(\w+)", block)
-    return found
-
-
-def test_the_pages_api_types_name_only_what_the_openapi_document_has() -> None:
-    schemas = OPENAPI["components"]["schemas"]
-    typedefs = _typedefs()
-
-    assert len(typedefs) >= 10
-    for name, properties in typedefs.items():
-        assert name in schemas, f"{name} is not a schema of openapi.json"
-        declared = schemas[name].get("properties", {})
-        missing = [p for p in properties if p not in declared]
-        assert not missing, f"{name} in web/assets/api-types.js has {missing}, openapi.json does not"
 
 
 def test_every_element_the_scripts_look_up_and_every_label_target_exists_in_the_page() -> None:

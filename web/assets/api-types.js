@@ -1,151 +1,32 @@
 // @ts-check
-// The API's JSON shapes as the page uses them, written as JSDoc typedefs so plain JavaScript gets
-// editor checking without a build step. They mirror the schemas of the committed openapi.json
-// (tests/unit/test_storefront_types.py fails when a property here is missing from a schema there).
-// When the project generates client types from openapi.json, replace this file with the generated
-// one and keep these typedef names (the modules import them from here).
+// The API's JSON shapes, by the schema names of openapi.json. They are not written here: api.gen.d.ts
+// is generated from the committed openapi.json by openapi-typescript (`make web-types`, also run by
+// `make openapi`; `make openapi-check` fails when it is stale), and these typedefs only name its
+// schemas so the page's modules import short names from one place. A property renamed or removed in
+// the API therefore fails `tsc -p web` (`make typecheck`) wherever the page still reads it.
 
-/**
- * @typedef {object} InstrumentOut
- * @property {string} currency
- * @property {string} network
- * @property {string} name
- * @property {"crypto" | "fiat"} kind
- * @property {boolean} requiresMemo
- * @property {number | null} precision
- * @property {string | null} slug
- */
+/** @typedef {import("./api.gen").components["schemas"]} Schemas */
 
-/**
- * @typedef {object} InstrumentsOut
- * @property {InstrumentOut[]} instruments
- */
+/** @typedef {Schemas["InstrumentOut"]} InstrumentOut */
+/** @typedef {Schemas["InstrumentsOut"]} InstrumentsOut */
+/** @typedef {Schemas["LegOut"]} LegOut */
+/** @typedef {Schemas["RateOut"]} RateOut */
+/** @typedef {Schemas["AddressVerdictOut"]} AddressVerdictOut */
+/** @typedef {Schemas["DepositOut"]} DepositOut */
+/** @typedef {Schemas["PartyOut"]} PartyOut */
+/** @typedef {Schemas["StatusChangeOut"]} StatusChangeOut */
+/** @typedef {Schemas["DepositSeenOut"]} DepositSeenOut */
+/** @typedef {Schemas["WithdrawalOut"]} WithdrawalOut */
+/** @typedef {Schemas["OrderOut"]} OrderOut */
+/** @typedef {Schemas["OrderStatus"]} OrderStatus */
+/** @typedef {Schemas["LegIn"]} LegIn */
+/** @typedef {Schemas["PartyIn"]} PartyIn */
+/** @typedef {Schemas["CreateOrderBody"]} CreateOrderBody */
+/** @typedef {Schemas["AddressValidateBody"]} AddressValidateBody */
+/** @typedef {Schemas["FieldReason"]} FieldReason */
+/** @typedef {Schemas["ErrorDetail"]} ErrorDetail */
 
-/**
- * @typedef {object} LegOut
- * @property {string} currency
- * @property {string} network
- */
-
-/**
- * @typedef {object} RateOut
- * @property {LegOut} from
- * @property {LegOut} to
- * @property {string | null} amount
- * @property {string | null} amountToReceive
- * @property {string | null} rate
- * @property {string | null} networkFee
- * @property {string | null} min
- * @property {string | null} max
- * @property {string} rateMode
- * @property {string | null} expiresAt
- */
-
-/**
- * @typedef {object} AddressVerdictOut
- * @property {boolean} valid
- * @property {boolean} memoRequired
- * @property {string | null} reason
- */
-
-/**
- * @typedef {object} DepositOut
- * @property {string | null} address
- * @property {string | null} memo
- * @property {string} amount
- * @property {string} currency
- * @property {string} network
- */
-
-/**
- * @typedef {object} PartyOut
- * @property {string} address
- * @property {string | null} memo
- */
-
-/**
- * @typedef {object} StatusChangeOut
- * @property {string} status
- * @property {string} at
- * @property {string | null} reason
- */
-
-/**
- * @typedef {object} DepositSeenOut
- * @property {string | null} amount
- * @property {string | null} txId
- * @property {number | null} confirmations
- */
-
-/**
- * @typedef {object} WithdrawalOut
- * @property {string | null} amount
- * @property {string | null} networkFee
- * @property {string | null} txId
- */
-
-/**
- * @typedef {object} OrderOut
- * @property {string} id
- * @property {number | null} exchangeOrderId
- * @property {string} status
- * @property {DepositOut} deposit
- * @property {string | null} amountToReceive
- * @property {string} rateMode
- * @property {LegOut} from
- * @property {LegOut} to
- * @property {PartyOut} destination
- * @property {PartyOut | null} refund
- * @property {string} createdAt
- * @property {string} updatedAt
- * @property {StatusChangeOut[]} statusHistory
- * @property {DepositSeenOut[]} deposits
- * @property {WithdrawalOut[]} withdrawals
- */
-
-/**
- * @typedef {object} LegIn
- * @property {string} currency
- * @property {string} network
- */
-
-/**
- * @typedef {object} PartyIn
- * @property {string} address
- * @property {string} [memo]
- */
-
-/**
- * @typedef {object} CreateOrderBody
- * @property {LegIn} from
- * @property {LegIn} to
- * @property {string} amount
- * @property {"FLOATING" | "FIXED"} rateMode
- * @property {PartyIn} destination
- * @property {PartyIn} [refund]
- * @property {string} [userId]
- */
-
-/**
- * @typedef {object} AddressValidateBody
- * @property {string} currency
- * @property {string} network
- * @property {string} address
- * @property {string} [memo]
- */
-
-/**
- * @typedef {object} FieldReason
- * @property {string} field
- * @property {string} reason
- */
-
-/**
- * @typedef {object} ErrorDetail
- * @property {string} code
- * @property {string} message
- * @property {FieldReason[] | null} [fields]
- * @property {string | null} requestId
- */
+/** GET /rates' query parameters, from the operation (they are not a schema). */
+/** @typedef {import("./api.gen").operations["getRate"]["parameters"]["query"]} RateQuery */
 
 export {};

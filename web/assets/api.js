@@ -9,6 +9,7 @@
 /** @typedef {import("./api-types.js").AddressValidateBody} AddressValidateBody */
 /** @typedef {import("./api-types.js").CreateOrderBody} CreateOrderBody */
 /** @typedef {import("./api-types.js").OrderOut} OrderOut */
+/** @typedef {import("./api-types.js").RateQuery} RateQuery */
 
 /**
  * @typedef {object} Connection
@@ -61,12 +62,14 @@ export class Api {
   }
 
   /**
-   * @param {Record<string, string>} query
+   * @param {RateQuery} query
    * @param {AbortSignal} [signal]
    * @returns {Promise<RateOut>}
    */
   rate(query, signal) {
-    return this.request("GET", `/rates?${new URLSearchParams(query)}`, { signal });
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) if (value != null) params.set(name, value);
+    return this.request("GET", `/rates?${params}`, { signal });
   }
 
   /**

@@ -49,8 +49,11 @@ const submit = $("submit");
 
 /** @param {HTMLSelectElement} select */
 const selected = (select) => instruments[Number(select.value)] ?? null;
+/** @returns {CreateOrderBody["rateMode"]} the API's enum: anything but the Fixed radio is Floating */
 const rateMode = () =>
-  /** @type {HTMLInputElement | null} */ (form.querySelector('input[name="rateMode"]:checked'))?.value || "FLOATING";
+  /** @type {HTMLInputElement | null} */ (form.querySelector('input[name="rateMode"]:checked'))?.value === "FIXED"
+    ? "FIXED"
+    : "FLOATING";
 
 const quote = new Quote({
   api,
@@ -202,7 +205,7 @@ function orderBody() {
     from: { currency: from.currency, network: from.network },
     to: { currency: to.currency, network: to.network },
     amount: amountInput.value.trim(),
-    rateMode: rateMode() === "FIXED" ? "FIXED" : "FLOATING",
+    rateMode: rateMode(),
     destination: /** @type {{address: string, memo?: string}} */ (destination.value()),
   };
   const refundParty = refund.value();

@@ -10,6 +10,7 @@ import { $, clock, readable, setFieldError, show } from "./ui.js";
 /** @typedef {import("./api.js").Api} Api */
 /** @typedef {import("./api-types.js").InstrumentOut} InstrumentOut */
 /** @typedef {import("./api-types.js").RateOut} RateOut */
+/** @typedef {import("./api-types.js").RateQuery} RateQuery */
 
 const DEBOUNCE_MS = 400;
 const REFRESH_MS = 30000;
@@ -31,7 +32,7 @@ export class Quote {
   /**
    * @param {object} options
    * @param {Api} options.api
-   * @param {() => {from: InstrumentOut | null, to: InstrumentOut | null, amount: string, rateMode: string}} options.read
+   * @param {() => {from: InstrumentOut | null, to: InstrumentOut | null, amount: string, rateMode: NonNullable<RateQuery["rateMode"]>}} options.read
    * @param {() => void} options.onChange
    */
   constructor({ api, read, onChange }) {
@@ -127,7 +128,7 @@ export class Quote {
   /**
    * The exchange refuses some pairs only at a fixed rate; the API reports both as an unsupported
    * route. One floating quote tells which, so the reason lands on the field that can fix it.
-   * @param {Record<string, string>} query
+   * @param {RateQuery} query
    * @param {ApiError} error
    * @param {AbortSignal} signal
    */
