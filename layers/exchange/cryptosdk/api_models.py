@@ -12,7 +12,17 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from cryptosdk.domain import AddressVerdict, Leg, Order, OrderRequest, Party, RateMode, to_iso
+from cryptosdk.domain import (
+    AddressVerdict,
+    FieldError,
+    Leg,
+    Order,
+    OrderRequest,
+    Party,
+    RateMode,
+    ValidationFailedError,
+    to_iso,
+)
 from cryptosdk.models import Instrument, Rate
 from cryptosdk.money import decimal_text, optional_decimal_text
 from cryptosdk.status import OrderStatus
@@ -77,8 +87,12 @@ class CreateOrderBody(ApiModel):
     def to_domain(self, user_id: str | None) -> OrderRequest:
         try:
             amount = Decimal(self.amount)
-        except InvalidOperation:  # the pattern already refuses these; belt and braces
-            amount = Decimal(0)
+        except InvalidOperation:
+            # The pattern refuses these when the body is validated; a body built or changed
+            # without validation must still never become an order for 0.
+            raise ValidationFailedError(
+                [FieldError(field="amount", reason=PATTERN_REASONS[DECIMAL])]
+            ) from None
         return OrderRequest(
             from_leg=Leg(currency=self.from_.currency, network=self.from_.network),
             to_leg=Leg(currency=self.to.currency, network=self.to.network),
