@@ -38,7 +38,8 @@ Code = Annotated[
 Address = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=NO_CONTROLS)
 ]
-Memo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128, pattern=NO_CONTROLS)]
+# The API's memo text (bounded, no controls); the exchange wire's `models.Memo` normalises numbers.
+MemoText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128, pattern=NO_CONTROLS)]
 Ident = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=NO_CONTROLS)
 ]
@@ -68,7 +69,7 @@ class LegIn(ApiModel):
 
 class PartyIn(ApiModel):
     address: Address
-    memo: Memo | None = None
+    memo: MemoText | None = None
 
 
 class CreateOrderBody(ApiModel):
@@ -110,7 +111,7 @@ class AddressValidateBody(ApiModel):
     currency: Code
     network: Code
     address: Address
-    memo: Memo | None = None
+    memo: MemoText | None = None
 
 
 # -- responses ----------------------------------------------------------------------------------
