@@ -44,7 +44,9 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+# Not the domain's `UtcDatetime`: this one accepts the exchange's naive times and, in JSON, keeps
+# pydantic's ISO form, which is what `claimedPublicRate.updatedAt` echoes back to the exchange.
+WireDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class RateMode(StrEnum):
@@ -146,7 +148,7 @@ class Rate(WireModel):
     rate_mode: RateMode | None = None
     min_confirmations_to_trade: int | None = None
     min_confirmations_to_withdraw: int | None = None
-    updated_at: UtcDatetime | None = None
+    updated_at: WireDatetime | None = None
     liquidity_provider_public_code: str | None = None
     amount_to_give: Amount | None = None
     amount_to_give_currency_title: str | None = None
@@ -226,11 +228,11 @@ class DepositAddress(WireModel):
 
 class OrderEvent(WireModel):
     kind: str
-    created_at: UtcDatetime | None = None
+    created_at: WireDatetime | None = None
 
 
 class Deposit(WireModel):
-    created_at: UtcDatetime | None = None
+    created_at: WireDatetime | None = None
     instrument: InstrumentRef | None = None
     amount: Amount
     confirmations: int = 0
@@ -239,7 +241,7 @@ class Deposit(WireModel):
 
 
 class Withdrawal(WireModel):
-    created_at: UtcDatetime | None = None
+    created_at: WireDatetime | None = None
     instrument: InstrumentRef | None = None
     amount: Amount
     network_fee: Amount | None = None
@@ -254,7 +256,7 @@ class OrderPair(WireModel):
 class ExchangeOrder(WireModel):
     order_id: int
     legacy_order_id: str | None = None
-    created_at: UtcDatetime
+    created_at: WireDatetime
     rate_mode: RateMode | None = None
     claimed_deposit_amount: Amount | None = None
     amount_to_get: Amount | None = None
