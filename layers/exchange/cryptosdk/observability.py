@@ -19,6 +19,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 # Service name and level come from POWERTOOLS_SERVICE_NAME / LOG_LEVEL (template Globals).
+# Fields go in as keyword arguments (`logger.info("order event published", event_id=...)`), which
+# Powertools writes as top-level keys; not `extra={...}`, the stdlib spelling of the same thing.
 logger = Logger()
 metrics = Metrics(namespace="CryptoSDK")
 
