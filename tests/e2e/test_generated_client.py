@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from local.runtime import REPO_ROOT
-from tests.e2e.test_local_stack import RunningStack, stack  # noqa: F401  (the stack fixture)
+from tests.e2e.test_local_stack import RunningStack, stack, started_stacks  # noqa: F401  (the stack fixtures)
 
 REQUIREMENTS = Path(__file__).with_name("openapi-client-requirements.txt")
 PACKAGE = "crypto_sdk_exchange_backend_client"

@@ -66,9 +66,7 @@ class RunningStack:
         return str(self.state["api"])
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    state_dir = tmp_path_factory.mktemp("stack-state")
+def _start_stack(state_dir: Path) -> RunningStack:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -105,11 +103,30 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     else:
         pytest.fail("the stack exited before it was ready:\n" + "".join(output))
     state = json.loads((state_dir / "stack.json").read_text())
-    running = RunningStack(process, state, output)
-    yield running
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=10)
+    return RunningStack(process, state, output)
+
+
+def _kill(running: RunningStack) -> None:
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def started_stacks() -> Iterator[list[RunningStack]]:
+    started: list[RunningStack] = []
+    yield started
+    for running in started:
+        _kill(running)
+
+
+@pytest.fixture
+def stack(started_stacks: list[RunningStack], tmp_path_factory: pytest.TempPathFactory) -> RunningStack:
+    """One stack shared by the module's tests; a new one when a test has stopped it (the SIGINT
+    test), so no test depends on running before or after another."""
+    if not started_stacks or started_stacks[-1].process.poll() is not None:
+        started_stacks.append(_start_stack(tmp_path_factory.mktemp("stack-state")))
+    return started_stacks[-1]
 
 
 def test_the_stack_announces_every_route_of_the_template(stack: RunningStack) -> None:
@@ -283,7 +300,7 @@ def test_keep_alive_requests_are_as_fast_as_fresh_connections(stack: RunningStac
 
 
 def test_sigint_stops_everything_and_leaves_no_process(stack: RunningStack) -> None:
-    # Runs last in this module: it stops the shared stack.
+    # It stops the stack it is given; a test that runs after it gets a new one.
     children = _descendants(stack.process.pid)
     assert children, "the stack should have child processes (DynamoDB Local, function workers)"
 

@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from cryptosdk.api_models import CreateOrderBody, InstrumentOut, LegOut, OrderOut, RateOut
-from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange
+from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange, ValidationFailedError
+from cryptosdk.http import answer_for
 from cryptosdk.models import Instrument, Rate
 from cryptosdk.status import OrderStatus
 
@@ -36,6 +37,18 @@ def test_create_body_parses_camel_case_and_keeps_the_amount_exact() -> None:
 def test_amounts_must_be_plain_decimal_strings(amount: object) -> None:
     with pytest.raises(ValidationError):
         CreateOrderBody.model_validate({**BODY, "amount": amount})
+
+
+@pytest.mark.parametrize("amount", ["abc", "", "1,5"])
+def test_an_unparsable_amount_is_a_field_level_422_never_zero(amount: str) -> None:
+    # A body that skipped validation (built or changed in code) reaches to_domain unparsed.
+    body = CreateOrderBody.model_validate(BODY).model_copy(update={"amount": amount})
+    with pytest.raises(ValidationFailedError) as refused:
+        body.to_domain(user_id="u1")
+    answer = answer_for(refused.value)
+    assert answer.status == 422
+    assert [field.field for field in answer.fields] == ["amount"]
+    assert "positive decimal" in answer.fields[0].reason
 
 
 def test_unknown_fields_are_refused() -> None:

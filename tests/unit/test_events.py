@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,3 +78,14 @@ def test_given_an_entry_refused_every_time_when_published_then_it_is_reported_no
     assert report.sent == 1
     assert [event.order_id for event in report.failed] == ["ord_1"]
     assert report.errors[0].startswith("ThrottlingException")
+
+
+def test_undelivered_events_are_logged_with_their_count_and_reasons_as_keys(
+    log_lines: Callable[[], list[dict[str, Any]]],
+) -> None:
+    fake = FakeEventBridge(refuse={"ord_1": 99})
+    EventPublisher("bus", client=fake, max_attempts=2, sleep=lambda _: None).publish([_event(0), _event(1)])
+
+    (line,) = [line for line in log_lines() if line["message"] == "events not delivered"]
+    assert line["failed"] == 1
+    assert line["errors"][0].startswith("ThrottlingException")

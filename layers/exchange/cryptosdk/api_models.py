@@ -12,7 +12,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from cryptosdk.domain import AddressVerdict, ChangeCause, Leg, Order, OrderRequest, Party, RateMode, to_iso
+from cryptosdk.domain import (
+    AddressVerdict,
+    ChangeCause,
+    FieldError,
+    Leg,
+    Order,
+    OrderRequest,
+    Party,
+    RateMode,
+    ValidationFailedError,
+    to_iso,
+)
 from cryptosdk.models import Instrument, Rate
 from cryptosdk.money import decimal_text, optional_decimal_text
 from cryptosdk.status import OrderStatus
@@ -28,7 +39,8 @@ Code = Annotated[
 Address = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=NO_CONTROLS)
 ]
-Memo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128, pattern=NO_CONTROLS)]
+# The API's memo text (bounded, no controls); the exchange wire's `models.Memo` normalises numbers.
+MemoText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128, pattern=NO_CONTROLS)]
 Ident = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=NO_CONTROLS)
 ]
@@ -66,7 +78,7 @@ class LegIn(ApiModel):
 
 class PartyIn(ApiModel):
     address: Address
-    memo: Memo | None = None
+    memo: MemoText | None = None
 
 
 class CreateOrderBody(ApiModel):
@@ -85,8 +97,12 @@ class CreateOrderBody(ApiModel):
     def to_domain(self, user_id: str | None) -> OrderRequest:
         try:
             amount = Decimal(self.amount)
-        except InvalidOperation:  # the pattern already refuses these; belt and braces
-            amount = Decimal(0)
+        except InvalidOperation:
+            # The pattern refuses these when the body is validated; a body built or changed
+            # without validation must still never become an order for 0.
+            raise ValidationFailedError(
+                [FieldError(field="amount", reason=PATTERN_REASONS[DECIMAL])]
+            ) from None
         return OrderRequest(
             from_leg=Leg(currency=self.from_.currency, network=self.from_.network),
             to_leg=Leg(currency=self.to.currency, network=self.to.network),
@@ -104,7 +120,7 @@ class AddressValidateBody(ApiModel):
     currency: Code
     network: Code
     address: Address
-    memo: Memo | None = None
+    memo: MemoText | None = None
 
 
 # -- responses ----------------------------------------------------------------------------------

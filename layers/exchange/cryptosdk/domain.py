@@ -10,12 +10,12 @@ import uuid
 import zlib
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
-from cryptosdk.money import decimal_text
+from cryptosdk.models import RateMode as RateMode  # the exchange's enum, re-exported for the domain
+from cryptosdk.money import Amount
 from cryptosdk.status import OrderStatus
 
 # Fixed width so ISO strings sort as times (the GSI range keys depend on it).
@@ -49,8 +49,6 @@ def _as_utc(value: datetime | str) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
-# Amounts travel and rest as decimal strings: exact, and trailing zeros kept as given.
-Amount = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str, when_used="json")]
 
 
 def new_order_id() -> str:
@@ -60,11 +58,6 @@ def new_order_id() -> str:
 def shard_for(order_id: str, shards: int) -> str:
     """The poll shard of an order: stable across runs (crc32, not Python's salted hash)."""
     return str(zlib.crc32(order_id.encode()) % max(shards, 1))
-
-
-class RateMode(StrEnum):
-    FLOATING = "FLOATING"
-    FIXED = "FIXED"
 
 
 class _Model(BaseModel):

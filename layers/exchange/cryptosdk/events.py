@@ -81,9 +81,7 @@ class EventPublisher:
         for start in range(0, len(events), BATCH_SIZE):
             self._publish_batch(list(events[start : start + BATCH_SIZE]), report)
         if report.failed:
-            logger.warning(
-                "events not delivered", extra={"failed": len(report.failed), "errors": report.errors}
-            )
+            logger.warning("events not delivered", failed=len(report.failed), errors=report.errors)
         return report
 
     def _publish_batch(self, batch: list[OrderStatusChanged], report: PublishReport) -> None:

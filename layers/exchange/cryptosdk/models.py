@@ -8,8 +8,8 @@ upstream addition never breaks us; documented shape variants are normalised here
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -17,31 +17,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from cryptosdk.money import decimal_text
-
-
-def _number_text(value: Any) -> Any:
-    # A float has already lost precision; str() recovers the shortest repr, which is what the
-    # sender meant. bool is an int subclass and is never an amount.
-    if isinstance(value, bool):
-        raise ValueError("an amount cannot be a boolean")
-    if isinstance(value, float):
-        return str(value)
-    return value
-
-
-Amount = Annotated[
-    Decimal,
-    BeforeValidator(_number_text),
-    Field(allow_inf_nan=False),
-    PlainSerializer(decimal_text, return_type=str, when_used="json"),
-]
+from cryptosdk.money import Amount
 
 
 def _memo(value: Any) -> Any:
@@ -63,9 +44,16 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+# Not the domain's `UtcDatetime`: this one accepts the exchange's naive times and, in JSON, keeps
+# pydantic's ISO form, which is what `claimedPublicRate.updatedAt` echoes back to the exchange.
+WireDatetime = Annotated[datetime, AfterValidator(_utc)]
 
-RateMode = Literal["FLOATING", "FIXED"]
+
+class RateMode(StrEnum):
+    """The exchange's two rate modes; the domain and the API use this one enum too."""
+
+    FLOATING = "FLOATING"
+    FIXED = "FIXED"
 
 
 class WireModel(BaseModel):
@@ -125,7 +113,7 @@ class RateRequest(WireModel):
     instrument_to_network_title: str
     claimed_deposit_amount: Amount | None = None
     claimed_deposit_amount_currency: str | None = None
-    rate_mode: RateMode = "FLOATING"
+    rate_mode: RateMode = RateMode.FLOATING
     markup: Amount | None = None
 
 
@@ -163,7 +151,7 @@ class Rate(WireModel):
     rate_mode: RateMode | None = None
     min_confirmations_to_trade: int | None = None
     min_confirmations_to_withdraw: int | None = None
-    updated_at: UtcDatetime | None = None
+    updated_at: WireDatetime | None = None
     liquidity_provider_public_code: str | None = None
     amount_to_give: Amount | None = None
     amount_to_give_currency_title: str | None = None
@@ -215,7 +203,7 @@ class CreateOrderRequest(WireModel):
     refund_address: str | None = None
     refund_address_memo: Memo = None
     claimed_deposit_amount: Amount
-    rate_mode: RateMode = "FLOATING"
+    rate_mode: RateMode = RateMode.FLOATING
     markup: Amount | None = None
     # The quote being honoured (fixed rate): the exchange's own rate object, passed back as given.
     # A `Rate` is accepted and turned into that object.
@@ -243,11 +231,11 @@ class DepositAddress(WireModel):
 
 class OrderEvent(WireModel):
     kind: str
-    created_at: UtcDatetime | None = None
+    created_at: WireDatetime | None = None
 
 
 class Deposit(WireModel):
-    created_at: UtcDatetime | None = None
+    created_at: WireDatetime | None = None
     instrument: InstrumentRef | None = None
     amount: Amount
     confirmations: int = 0
@@ -256,7 +244,7 @@ class Deposit(WireModel):
 
 
 class Withdrawal(WireModel):
-    created_at: UtcDatetime | None = None
+    created_at: WireDatetime | None = None
     instrument: InstrumentRef | None = None
     amount: Amount
     network_fee: Amount | None = None
@@ -271,7 +259,7 @@ class OrderPair(WireModel):
 class ExchangeOrder(WireModel):
     order_id: int
     legacy_order_id: str | None = None
-    created_at: UtcDatetime
+    created_at: WireDatetime
     rate_mode: RateMode | None = None
     claimed_deposit_amount: Amount | None = None
     amount_to_get: Amount | None = None

@@ -24,6 +24,8 @@ from cryptosdk.sdk import require_botocore
 require_botocore()
 
 # Service name and level come from POWERTOOLS_SERVICE_NAME / LOG_LEVEL (template Globals).
+# Fields go in as keyword arguments (`logger.info("order event published", event_id=...)`), which
+# Powertools writes as top-level keys; not `extra={...}`, the stdlib spelling of the same thing.
 logger = Logger()
 metrics = Metrics(namespace="CryptoSDK")
 

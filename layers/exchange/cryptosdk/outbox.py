@@ -146,17 +146,13 @@ def publish_record(record: DynamoDBRecord, publisher: EventPublisher | None = No
         # reason, never the images, which hold users' addresses).
         logger.warning(
             "order event not published",
-            extra={
-                "sequence_number": stream.sequence_number if stream else None,
-                "error_type": type(exc).__name__,
-                "reason": str(exc)
-                if isinstance(exc, MalformedOrderRecordError | EventNotPublishedError)
-                else None,
-            },
+            sequence_number=stream.sequence_number if stream else None,
+            error_type=type(exc).__name__,
+            reason=str(exc) if isinstance(exc, MalformedOrderRecordError | EventNotPublishedError) else None,
         )
         raise
     from aws_lambda_powertools.metrics import MetricUnit
 
     metrics.add_metric(name="OrderEventsPublished", unit=MetricUnit.Count, value=1)
-    logger.info("order event published", extra={"event_id": event.event_id, "new_status": event.new_status})
+    logger.info("order event published", event_id=event.event_id, new_status=event.new_status)
     return event.event_id

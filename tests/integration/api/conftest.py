@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -183,3 +185,17 @@ def order_body(**overrides: Any) -> dict[str, Any]:
 
 def new_key() -> str:
     return str(uuid.uuid4())
+
+
+def wait_for_intent(timeout: float = 10.0) -> None:
+    """Until a create holds its key and has written its intent, so it is inside the exchange call.
+
+    Polled with a deadline instead of a fixed sleep: a slow machine waits longer, a fast one less.
+    The orders table is the one the `aws` fixture provisioned and named in ORDERS_TABLE."""
+    import boto3
+
+    table = boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"])
+    deadline = time.monotonic() + timeout
+    while not any(item["id"].startswith("ord_") for item in table.scan()["Items"]):
+        assert time.monotonic() < deadline, "the first create never wrote its intent"
+        time.sleep(0.02)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.integration.api.conftest import Answer, Call, new_key, order_body
+from tests.integration.api.conftest import Answer, Call, new_key, order_body, wait_for_intent
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCUMENT: dict[str, Any] = json.loads((ROOT / "openapi.json").read_text())
@@ -95,7 +94,7 @@ def _in_progress(api: Call, faults: Callable[..., None], monkeypatch: pytest.Mon
         target=api, args=("POST", "/orders"), kwargs={"body": body, "headers": {"Idempotency-Key": key}}
     )
     first.start()
-    time.sleep(0.4)
+    wait_for_intent()
     try:
         return api("POST", "/orders", body=body, headers={"Idempotency-Key": key})
     finally:

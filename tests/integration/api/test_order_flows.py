@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.integration.api.conftest import Call, new_key, order_body
+from tests.integration.api.conftest import Call, new_key, order_body, wait_for_intent
 
 
 def orders_in_table(aws: Any) -> list[dict[str, Any]]:
@@ -124,7 +123,7 @@ def test_concurrent_duplicate_gets_409(api: Call, aws: Any, faults: Any) -> None
 
     first = threading.Thread(target=send, args=("first",))
     first.start()
-    time.sleep(0.7)
+    wait_for_intent()
     send("second")
     first.join()
     assert answers["first"].status == 201

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -44,6 +45,17 @@ class SandboxControl:
     def requests_to(self, path: str) -> int:
         stats = self.http.get(f"{self.server.url}/_sandbox/stats", timeout=5).json()
         return int(stats["requests"].get(path, 0))
+
+    def answered(self, path: str, status: int) -> int:
+        stats = self.http.get(f"{self.server.url}/_sandbox/stats", timeout=5).json()
+        return int(stats["responses"].get(path, {}).get(str(status), 0))
+
+    def wait_until_answered(self, path: str, status: int, timeout: float = 10.0) -> None:
+        """Until the sandbox has finished one `path` call with `status` (polled, with a deadline)."""
+        deadline = time.monotonic() + timeout
+        while not self.answered(path, status):
+            assert time.monotonic() < deadline, f"the sandbox never answered {path} with {status}"
+            time.sleep(0.02)
 
     def new_keys(self) -> StaticKeyProvider:
         """A fresh key pair known to the sandbox: its order list starts empty."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -85,8 +84,14 @@ def test_timeout_while_the_exchange_is_still_working_is_recovered(
     control: SandboxControl, make_client: Callable[..., ExchangeClient]
 ) -> None:
     # The create is answered late (after our read timeout) but it is processed: the client
-    # waits a moment, then finds it in the list instead of creating it again.
-    client = make_client(keys=control.new_keys(), read_timeout=0.15, sleep=time.sleep, order_lookup_delay=1.2)
+    # waits a moment, then finds it in the list instead of creating it again. Its wait ends when
+    # the sandbox has really created the order, not after a pause a loaded machine may outrun.
+    client = make_client(
+        keys=control.new_keys(),
+        read_timeout=0.15,
+        sleep=lambda _: control.wait_until_answered(CREATE_ORDER_PATH, 201),
+        order_lookup_delay=1.2,
+    )
     control.fault(CREATE_ORDER_PATH, "latency", count=1, latencyMs=300)
     recovered = client.create_order(btc_to_eth("0.1"))
     assert [order.order_id for order in client.list_orders()] == [recovered.order_id]

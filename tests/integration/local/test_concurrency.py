@@ -109,7 +109,12 @@ def test_a_request_waiting_longer_than_the_queue_timeout_is_refused_as_a_throttl
         workers.invoke({})  # started, so the next call's wait is the slow one alone
         busy = threading.Thread(target=workers.invoke, args=({"sleep": 2},))
         busy.start()
-        time.sleep(0.2)
+        # Until the slow call holds the only worker (read, not slept on: a loaded machine may
+        # take longer than any fixed pause to start the thread).
+        deadline = time.monotonic() + 5
+        while workers._idle:
+            assert time.monotonic() < deadline, "the slow call never took the worker"
+            time.sleep(0.01)
         with pytest.raises(InvocationError) as refused:
             workers.invoke({})
         busy.join()

@@ -1,7 +1,8 @@
 """The orders table from template.yaml on the real DynamoDB engine (DynamoDB Local).
 
-moto is lenient where DynamoDB is not (key types, GSI key values, transaction conflicts), so
-the storage suite runs here too, plus checks of what OrderStore relies on from the engine.
+moto is lenient where DynamoDB is not (key types, GSI key values, condition races), so the
+storage suite runs here too, plus checks of what OrderStore relies on from the engine: the
+conditional PutItem/UpdateItem it makes (OrderStore never uses transactions).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -93,51 +93,3 @@ def test_concurrent_conditional_updates_let_exactly_one_writer_win(
 
     assert sorted(outcomes) == ["stale", "stale", "stale", "won"]
     assert store.get(done.id).version == done.version + 1  # type: ignore[union-attr]
-
-
-def test_a_transaction_with_one_failed_condition_writes_nothing(
-    dynamodb_local_tables: DynamoDBLocalTables,
-) -> None:
-    client: Any = dynamodb_local_tables.client
-    orders, idempotency = dynamodb_local_tables.orders_table, dynamodb_local_tables.idempotency_table
-    client.put_item(TableName=orders, Item={"id": {"S": "taken"}, "version": {"N": "1"}})
-
-    with pytest.raises(ClientError) as cancelled:
-        client.transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": idempotency, "Item": {"id": {"S": "key-1"}}}},
-                {
-                    "Put": {
-                        "TableName": orders,
-                        "Item": {"id": {"S": "taken"}, "version": {"N": "1"}},
-                        "ConditionExpression": "attribute_not_exists(id)",
-                    }
-                },
-            ]
-        )
-
-    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
-    reasons = [r["Code"] for r in cancelled.value.response["CancellationReasons"]]
-    assert reasons == ["None", "ConditionalCheckFailed"]
-    assert "Item" not in client.get_item(TableName=idempotency, Key={"id": {"S": "key-1"}})
-
-
-def test_a_transaction_touching_one_item_twice_is_refused(dynamodb_local_tables: DynamoDBLocalTables) -> None:
-    # moto accepts this; DynamoDB refuses two operations on one item in a transaction.
-    client: Any = dynamodb_local_tables.client
-    orders = dynamodb_local_tables.orders_table
-    with pytest.raises(ClientError) as refused:
-        client.transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": orders, "Item": {"id": {"S": "same"}}}},
-                {
-                    "Update": {
-                        "TableName": orders,
-                        "Key": {"id": {"S": "same"}},
-                        "UpdateExpression": "SET version = :v",
-                        "ExpressionAttributeValues": {":v": {"N": "2"}},
-                    }
-                },
-            ]
-        )
-    assert refused.value.response["Error"]["Code"] == "ValidationException"

@@ -59,5 +59,25 @@ def signed(sandbox: SandboxServer) -> Iterator[Signed]:
     client.http.close()
 
 
+class ManualClock:
+    """The sandbox's clock in a test: it moves only when told, so lifecycle tests never sleep.
+
+    It starts at the real time, so signed timestamps stay inside the sandbox's window."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
 def deposit_leg(currency: str, network: str) -> dict[str, str]:
     return {"currencyTitle": currency, "networkTitle": network}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -11,7 +10,7 @@ import requests
 
 from local.sandbox import SandboxServer
 from local.sandbox.deposit_addresses import deposit_address
-from tests.integration.sandbox.conftest import Signed, deposit_leg
+from tests.integration.sandbox.conftest import ManualClock, Signed, deposit_leg
 
 CREATE = "/api/v2/orders/public/create"
 INFO = "/api/v2/orders/public-info"
@@ -301,39 +300,58 @@ def test_unknown_kind_is_400_and_unknown_order_404(signed: Signed) -> None:
     assert command(signed, {"orderId": 1}, "WITHDRAWAL_COMPLETED").status_code == 404
 
 
-def test_clock_moves_orders_through_the_happy_path(sandbox_factory: Callable[..., SandboxServer]) -> None:
-    client = Signed(sandbox_factory(step_seconds=0.05))
+def test_clock_moves_orders_through_the_happy_path(
+    sandbox_factory: Callable[..., SandboxServer], clock: ManualClock
+) -> None:
+    client = Signed(sandbox_factory(step_seconds=0.05, now=clock))
     order = create(client)
     # BTC: detect, 2 confirmations, register, start, complete = 6 steps of 50 ms.
-    deadline = time.monotonic() + 5
-    while not (state := info(client, order))["completed"] and time.monotonic() < deadline:
-        time.sleep(0.05)
+    clock.advance(0.05 * 5 + 0.01)
+    assert info(client, order)["completed"] is False  # 5 of the 6 steps taken
+    clock.advance(0.05)
+    state = info(client, order)
+    assert state["completed"] is True
     assert kinds(state) == HAPPY
     times = [event["createdAt"] for event in reversed(state["orderEvents"])]
     assert times == sorted(times)
 
 
-def test_clock_speed_can_change_at_runtime(signed: Signed) -> None:
-    order = create(signed)
-    assert signed.control("POST", "/_sandbox/config", {"stepSeconds": 0.02}).status_code == 200
-    time.sleep(0.3)
-    assert info(signed, order)["completed"] is True
-
-
-def test_unpaid_order_lapses_and_then_gets_no_events(sandbox_factory: Callable[..., SandboxServer]) -> None:
-    client = Signed(sandbox_factory(lapse_seconds=0.2))
+def test_clock_speed_can_change_at_runtime(
+    sandbox_factory: Callable[..., SandboxServer], clock: ManualClock
+) -> None:
+    client = Signed(sandbox_factory(now=clock))  # no step: the clock never moves an order
     order = create(client)
-    time.sleep(0.3)
+    clock.advance(0.3)
+    assert kinds(info(client, order)) == ["CREATION_END"]
+    assert client.control("POST", "/_sandbox/config", {"stepSeconds": 0.02}).status_code == 200
+    assert info(client, order)["completed"] is True
+
+
+def test_unpaid_order_lapses_and_then_gets_no_events(
+    sandbox_factory: Callable[..., SandboxServer], clock: ManualClock
+) -> None:
+    client = Signed(sandbox_factory(lapse_seconds=0.2, now=clock))
+    order = create(client)
+    clock.advance(0.21)
     assert kinds(info(client, order)) == ["CREATION_END"]
     assert command(client, order, "INCOMING_FUNDS_DETECTED").status_code == 409
     assert kinds(info(client, order)) == ["CREATION_END"]
 
 
-def test_paid_order_does_not_lapse(sandbox_factory: Callable[..., SandboxServer]) -> None:
-    client = Signed(sandbox_factory(lapse_seconds=0.2))
+def test_an_unpaid_order_is_open_until_its_lapse_time(
+    sandbox_factory: Callable[..., SandboxServer], clock: ManualClock
+) -> None:
+    client = Signed(sandbox_factory(lapse_seconds=0.2, now=clock))
+    order = create(client)
+    clock.advance(0.19)
+    assert command(client, order, "INCOMING_FUNDS_DETECTED").status_code == 200
+
+
+def test_paid_order_does_not_lapse(sandbox_factory: Callable[..., SandboxServer], clock: ManualClock) -> None:
+    client = Signed(sandbox_factory(lapse_seconds=0.2, now=clock))
     order = create(client)
     command(client, order, "INCOMING_FUNDS_DETECTED")
-    time.sleep(0.3)
+    clock.advance(0.3)
     assert command(client, order, "WITHDRAWAL_COMPLETED").status_code == 200
 
 
@@ -343,10 +361,12 @@ def test_lapse_command_ends_an_unpaid_order_now(signed: Signed) -> None:
     assert command(signed, order, "INCOMING_FUNDS_DETECTED").status_code == 409
 
 
-def test_unpaid_fraction_keeps_the_clock_from_paying(sandbox_factory: Callable[..., SandboxServer]) -> None:
-    client = Signed(sandbox_factory(step_seconds=0.02, lapse_seconds=0.3, unpaid_fraction=1.0))
+def test_unpaid_fraction_keeps_the_clock_from_paying(
+    sandbox_factory: Callable[..., SandboxServer], clock: ManualClock
+) -> None:
+    client = Signed(sandbox_factory(step_seconds=0.02, lapse_seconds=0.3, unpaid_fraction=1.0, now=clock))
     order = create(client)
-    time.sleep(0.4)
+    clock.advance(0.4)
     assert kinds(info(client, order)) == ["CREATION_END"]
     assert command(client, order, "INCOMING_FUNDS_DETECTED").status_code == 409
 

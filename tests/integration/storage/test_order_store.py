@@ -93,6 +93,25 @@ def test_an_intent_is_never_written_twice(store: OrderStore, make_intent: Callab
     assert stored.user_id == "user-1"
 
 
+def test_only_a_failed_intent_at_the_read_version_can_be_placed_again(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    # The retry path of create (same Idempotency-Key): one conditional PutItem, no transaction.
+    intent = store.put_intent(make_intent())
+    with pytest.raises(OrderExistsError):  # not failed: a live intent is never replaced
+        store.put_intent(intent, replacing_failed_version=intent.version)
+    failed = store.mark_failed(intent, "the exchange refused it")
+    with pytest.raises(OrderExistsError):  # failed, but the caller read an older version
+        store.put_intent(intent, replacing_failed_version=intent.version)
+
+    retry = store.put_intent(
+        intent.model_copy(update={"session_id": "sess-2"}), replacing_failed_version=failed.version
+    )
+
+    assert store.get(intent.id) == retry
+    assert retry.status == OrderStatus.PENDING_CREATE
+
+
 def test_unknown_order_reads_as_none(store: OrderStore) -> None:
     assert store.get("ord_missing") is None
 
