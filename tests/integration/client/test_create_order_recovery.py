@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -178,8 +179,11 @@ def test_a_late_fault_creates_the_order_after_the_caller_gave_up(
     with pytest.raises(errors.OrderOutcomeUnknownError):
         client.create_order(btc_to_eth("0.1"))
     assert client.list_orders() == []
-    time.sleep(1.0)
 
-    (landed,) = client.list_orders()
+    # The late create lands about 600 ms after the drop: wait for it with a deadline, not a sleep.
+    deadline = time.monotonic() + 10
+    while not (listed := client.list_orders()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (landed,) = listed
     assert landed.claimed_deposit_amount == Decimal("0.1")
     assert control.requests_to(CREATE_ORDER_PATH) == 1
