@@ -119,7 +119,8 @@ def test_a_create_request_id_reaches_the_event_only_through_the_stream(app_env: 
     assert app_env.received_events(deliver=False) == []
     assert app_env.deliver_stream() >= 1
     (event,) = [e for e in app_env.received_events(deliver=False) if e["detail"]["orderId"] == order_id]
-    assert (event["detail"]["oldStatus"], event["detail"]["newStatus"]) == ("pending_create", "awaiting_deposit")
-    assert event["detail"]["correlationId"] == request_id
-    assert event["detail"]["eventId"] == f"{order_id}:{item['version']}"
+    detail = event["detail"]
+    assert (detail["oldStatus"], detail["newStatus"]) == ("pending_create", "awaiting_deposit")
+    assert detail["correlationId"] == request_id
+    assert detail["eventId"] == f"{order_id}:{item['version']}"
     assert app_env.failure_queue_messages() == []
