@@ -3,6 +3,7 @@ subnets whose only way out is a NAT gateway with an Elastic IP, and outputs thos
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -39,14 +40,36 @@ def _ref(value: Any) -> str:
     return str(value["Ref"])
 
 
+def _reads_the_secret(resources: dict[str, Any], properties: dict[str, Any]) -> bool:
+    """SAM policy templates, inline statements, or the statements of a role of its own
+    (`Role: !GetAtt X.Arn`, as the outbox's publisher has) that reach secretsmanager."""
+    text = json.dumps(properties.get("Policies", []))
+    role = properties.get("Role")
+    if isinstance(role, dict) and "Fn::GetAtt" in role:
+        text += json.dumps(resources[role["Fn::GetAtt"][0]]["Properties"])
+    return "AWSSecretsManagerGetSecretValuePolicy" in text or "secretsmanager:" in text.lower()
+
+
 def _exchange_callers(template: Template) -> set[str]:
-    """Functions that hold the exchange key pair: every one of them signs exchange calls."""
-    callers = set()
-    for logical_id, resource in template.resources("AWS::Serverless::Function").items():
-        for policy in resource["Properties"].get("Policies", []):
-            if isinstance(policy, dict) and "AWSSecretsManagerGetSecretValuePolicy" in policy:
-                callers.add(logical_id)
-    return callers
+    """Functions that may read the exchange key pair: every one of them signs exchange calls."""
+    resources = template.document["Resources"]
+    return {
+        logical_id
+        for logical_id, resource in template.resources("AWS::Serverless::Function").items()
+        if _reads_the_secret(resources, resource["Properties"])
+    }
+
+
+def test_the_secret_reader_check_sees_a_role_of_its_own() -> None:
+    # Guards the rule below: a grant on the publisher's own role must count as reading the secret.
+    resources = copy.deepcopy(stack("StaticIp").document["Resources"])
+    publisher = resources["OrderEventsFunction"]["Properties"]
+    assert not _reads_the_secret(resources, publisher)
+    (policy,) = resources["OrderEventsRole"]["Properties"]["Policies"]
+    policy["PolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": {"Ref": "ExchangeSecret"}}
+    )
+    assert _reads_the_secret(resources, publisher)
 
 
 # -- Default ------------------------------------------------------------------------------------
@@ -95,6 +118,9 @@ def test_only_the_functions_that_call_the_exchange_go_into_the_vpc() -> None:
     in_vpc = {f for f in template.resources("AWS::Serverless::Function") if _vpc_config(template, f)}
     assert in_vpc == _exchange_callers(template)
     assert in_vpc  # the four API and poller functions today
+    # The outbox's publisher talks to the stream, EventBridge and SQS only: outside the VPC.
+    assert "OrderEventsFunction" in template.resources("AWS::Serverless::Function")
+    assert "OrderEventsFunction" not in in_vpc
 
 
 def _route_table_of(template: Template, subnet: str) -> str:
@@ -224,9 +250,12 @@ for mode, params in cases.items():
     answer[mode] = {
         name: {
             "vpc": "VpcConfig" in r["Properties"],
+            # A function with a role of its own (Role: !GetAtt) has no SAM-made <name>Role.
             "vpc_policy": any(
                 "AWSLambdaVPCAccessExecutionRole" in str(arn)
-                for arn in output["Resources"][name + "Role"]["Properties"].get("ManagedPolicyArns", [])
+                for arn in output["Resources"].get(name + "Role", {})
+                .get("Properties", {})
+                .get("ManagedPolicyArns", [])
             ),
         }
         for name, r in functions.items()

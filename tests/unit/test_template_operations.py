@@ -100,7 +100,7 @@ def test_access_log_format_carries_no_header_query_or_body_values(template: Temp
 
 # -- alarms --------------------------------------------------------------------------------------
 
-# The alarms issue 11 asks for (the outbox's publisher alarms come with the outbox).
+# The alarms issue 11 asks for, the outbox's publisher included.
 EXPECTED_ALARMS = {
     "PollerErrorsAlarm",
     "PollerNearTimeoutAlarm",
@@ -111,6 +111,9 @@ EXPECTED_ALARMS = {
     "Api5xxRateAlarm",
     "LambdaThrottlesAlarm",
     "Exchange429RateAlarm",
+    "OrderEventsErrorsAlarm",
+    "OrderEventsIteratorAgeAlarm",
+    "OrderEventsFailuresAlarm",
 }
 
 
@@ -122,7 +125,7 @@ def _alarms(template: Template) -> dict[str, dict[str, Any]]:
 
 
 def test_the_alarms_of_the_issue_exist(template: Template) -> None:
-    assert set(_alarms(template)) >= EXPECTED_ALARMS
+    assert set(_alarms(template)) == EXPECTED_ALARMS
 
 
 def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_recovery(template: Template) -> None:
@@ -149,13 +152,67 @@ def test_every_alarm_names_a_runbook_entry_that_exists(template: Template) -> No
 def test_every_alarm_has_a_threshold_and_a_missing_data_rule(template: Template) -> None:
     for name, props in _alarms(template).items():
         assert "Threshold" in props, name
-        assert props.get("TreatMissingData") in {"breaching", "notBreaching"}, name
+        assert props.get("TreatMissingData") in {"breaching", "notBreaching", "ignore"}, name
 
 
 def test_the_poller_not_running_alarm_fires_on_silence(template: Template) -> None:
     props = _alarms(template)["PollerNotRunningAlarm"]
     assert props["TreatMissingData"] == "breaching"
     assert props["ComparisonOperator"] == "LessThanThreshold"
+
+
+def _dimension_targets(props: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(metric name, dimension name, dimension value) of every metric the alarm reads."""
+    stats = (
+        [props]
+        if "MetricName" in props
+        else [m["MetricStat"]["Metric"] for m in props["Metrics"] if "MetricStat" in m]
+    )
+    return [(s["MetricName"], d["Name"], d["Value"]) for s in stats for d in s.get("Dimensions", [])]
+
+
+def test_the_publisher_alarms_watch_the_stream_function_and_its_failure_destination(
+    template: Template,
+) -> None:
+    alarms = _alarms(template)
+    function = {"Ref": "OrderEventsFunction"}
+    assert _dimension_targets(alarms["OrderEventsErrorsAlarm"]) == [("Errors", "FunctionName", function)]
+    assert _dimension_targets(alarms["OrderEventsIteratorAgeAlarm"]) == [
+        ("IteratorAge", "FunctionName", function)
+    ]
+    # The queue the stream mapping parks failed batches in, not some other queue.
+    (source,) = template.stream_sources()
+    assert _dimension_targets(alarms["OrderEventsFailuresAlarm"]) == [
+        ("ApproximateNumberOfMessagesVisible", "QueueName", {"Fn::GetAtt": [source.on_failure, "QueueName"]})
+    ]
+
+
+def test_one_parked_batch_raises_the_failure_queue_alarm_and_only_an_empty_queue_clears_it(
+    template: Template,
+) -> None:
+    props = _alarms(template)["OrderEventsFailuresAlarm"]
+    assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == (
+        "Maximum",
+        0,
+        "GreaterThanThreshold",
+    )
+    assert props["EvaluationPeriods"] == 1
+    # SQS stops reporting an idle queue; a gap must not read as "recovered".
+    assert props["TreatMissingData"] == "ignore"
+
+
+def test_the_iterator_age_alarm_fires_long_before_the_stream_drops_records(template: Template) -> None:
+    props = _alarms(template)["OrderEventsIteratorAgeAlarm"]
+    retention_ms = 24 * 3600 * 1000  # DynamoDB Streams keep records 24 h
+    assert props["Statistic"] == "Maximum"
+    assert 0 < props["Threshold"] <= retention_ms / 24
+
+
+def test_the_throttles_alarm_covers_every_function(template: Template) -> None:
+    targets = _dimension_targets(_alarms(template)["LambdaThrottlesAlarm"])
+    assert {name for name, _, _ in targets} == {"Throttles"}
+    watched = [_ref(value) for _, _, value in targets]
+    assert sorted(watched) == sorted(template.resources("AWS::Serverless::Function"))
 
 
 def _metric_names(props: dict[str, Any]) -> set[str]:

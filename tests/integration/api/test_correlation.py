@@ -92,7 +92,8 @@ def test_a_refresh_stamps_its_request_on_the_item_and_the_event(app_env: Any, sa
     order = json.loads(created["body"])
     url = f"{sandbox.url}/_sandbox/orders/{order['exchangeOrderId']}/events"
     requests.post(url, json={"kind": "INCOMING_FUNDS_DETECTED"}, timeout=5).raise_for_status()
-    app_env.received_events()
+    # The create's own event (pending_create -> awaiting_deposit) is already on the bus.
+    seen = len(app_env.received_events())
 
     request_id, answer = invoke("POST", f"/orders/{order['id']}/refresh")
 
@@ -100,6 +101,26 @@ def test_a_refresh_stamps_its_request_on_the_item_and_the_event(app_env: Any, sa
     assert json.loads(answer["body"])["status"] == "confirming"
     item = app_env.table().get_item(Key={"id": order["id"]}, ConsistentRead=True)["Item"]
     assert item["correlationId"] == request_id
-    (event,) = [e for e in app_env.received_events() if e["detail"]["orderId"] == order["id"]]
+    (event,) = [e for e in app_env.received_events()[seen:] if e["detail"]["orderId"] == order["id"]]
+    assert event["detail"]["oldStatus"] == "awaiting_deposit"
     assert event["detail"]["newStatus"] == "confirming"
     assert event["detail"]["correlationId"] == request_id
+
+
+def test_a_create_request_id_reaches_the_event_only_through_the_stream(app_env: Any) -> None:
+    # request id -> order item -> the orders table's stream -> OrderEventsFunction -> event detail.
+    request_id, answer = invoke("POST", "/orders", body=order_body(), headers={"Idempotency-Key": new_key()})
+
+    assert answer["statusCode"] == 201
+    order_id = json.loads(answer["body"])["id"]
+    item = app_env.table().get_item(Key={"id": order_id}, ConsistentRead=True)["Item"]
+    assert item["correlationId"] == request_id
+    # The create itself published nothing: the event exists only once the stream is delivered.
+    assert app_env.received_events(deliver=False) == []
+    assert app_env.deliver_stream() >= 1
+    (event,) = [e for e in app_env.received_events(deliver=False) if e["detail"]["orderId"] == order_id]
+    detail = event["detail"]
+    assert (detail["oldStatus"], detail["newStatus"]) == ("pending_create", "awaiting_deposit")
+    assert detail["correlationId"] == request_id
+    assert detail["eventId"] == f"{order_id}:{item['version']}"
+    assert app_env.failure_queue_messages() == []
