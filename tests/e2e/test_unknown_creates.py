@@ -22,6 +22,7 @@ from local.demo import BTC_REFUND, ETH_DESTINATION
 from local.sandbox.server import DEFAULT_PUBLIC_KEY, DEFAULT_SECRET_KEY
 from tests.e2e.test_local_stack import RunningStack
 from tests.e2e.test_local_stack import stack as stack
+from tests.e2e.test_local_stack import started_stacks as started_stacks
 
 CREATE = "/api/v2/orders/public/create"
 SETTLE_GOAL_SECONDS = 60

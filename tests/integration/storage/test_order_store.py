@@ -93,23 +93,16 @@ def test_an_intent_is_never_written_twice(store: OrderStore, make_intent: Callab
     assert stored.user_id == "user-1"
 
 
-def test_only_a_failed_intent_at_the_read_version_can_be_placed_again(
-    store: OrderStore, make_intent: Callable[..., Order]
-) -> None:
-    # The retry path of create (same Idempotency-Key): one conditional PutItem, no transaction.
+def test_a_failed_intent_is_never_placed_again(store: OrderStore, make_intent: Callable[..., Order]) -> None:
+    # One Idempotency-Key, one outcome: the same id cannot be written over, not even once it failed.
     intent = store.put_intent(make_intent())
-    with pytest.raises(OrderExistsError):  # not failed: a live intent is never replaced
-        store.put_intent(intent, replacing_failed_version=intent.version)
-    failed = store.mark_failed(intent, "the exchange refused it")
-    with pytest.raises(OrderExistsError):  # failed, but the caller read an older version
-        store.put_intent(intent, replacing_failed_version=intent.version)
+    failed = store.mark_failed(intent, "the exchange refused it", cause=ChangeCause.REFUSAL)
 
-    retry = store.put_intent(
-        intent.model_copy(update={"session_id": "sess-2"}), replacing_failed_version=failed.version
-    )
+    with pytest.raises(OrderExistsError):
+        store.put_intent(intent.model_copy(update={"session_id": "sess-2"}))
 
-    assert store.get(intent.id) == retry
-    assert retry.status == OrderStatus.PENDING_CREATE
+    assert store.get(intent.id) == failed
+    assert failed.status == OrderStatus.FAILED
 
 
 def test_unknown_order_reads_as_none(store: OrderStore) -> None:
