@@ -19,7 +19,7 @@ export AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test pytest cold-start lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check openapi-lint bench demo invoke clean
+.PHONY: install run test pytest cold-start lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check openapi-lint bench cost demo invoke clean
 
 install: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP)
 
@@ -86,6 +86,10 @@ openapi-lint: $(NODE_STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.poller $(ARGS)
+
+# Dollars per 1,000 completed orders: a lifecycle simulation on DynamoDB Local + the sandbox.
+cost: $(STAMP)
+	$(PY) -m bench.cost $(ARGS)
 
 # Handler import time per function (cold start), median of 5 fresh interpreters.
 cold-start: $(STAMP)
