@@ -265,9 +265,41 @@ def test_the_payout_is_mapped_and_a_terminal_status_gets_no_next_poll() -> None:
 def test_nothing_new_only_reschedules() -> None:
     decision = decide(stored(), Snapshot(T0, exchange("CREATION_END")), T0, OPTIONS)
 
-    assert decision.fields == {"next_poll_at": T0 + timedelta(minutes=2), "poll_failures": 0}
+    assert decision.fields == {"next_poll_at": T0 + timedelta(minutes=1), "poll_failures": 0}
     assert decision.new_status is None
     assert decision.reason is None
+
+
+@pytest.mark.parametrize(
+    ("waited", "interval"),
+    [
+        (timedelta(0), timedelta(minutes=1)),
+        (timedelta(minutes=3), timedelta(minutes=2)),
+        (timedelta(minutes=10), timedelta(minutes=4)),
+        (timedelta(minutes=40), timedelta(minutes=8)),
+    ],
+)
+def test_awaiting_deposit_backs_off_with_the_time_since_the_last_status_change(
+    waited: timedelta, interval: timedelta
+) -> None:
+    # updated_at moves with every write; the pace follows the status history, not the last poll.
+    order = stored(updated_at=T0 + waited)
+    now = T0 + waited
+
+    decision = decide(order, Snapshot(now, exchange("CREATION_END")), now, OPTIONS)
+
+    assert decision.fields == {"next_poll_at": now + interval, "poll_failures": 0}
+
+
+def test_funds_seen_tighten_the_pace_to_every_run_whatever_the_wait() -> None:
+    now = T0 + timedelta(minutes=40)
+
+    decision = decide(
+        stored(), Snapshot(now, exchange("CREATION_END", "INCOMING_FUNDS_DETECTED")), now, OPTIONS
+    )
+
+    assert decision.new_status == OrderStatus.CONFIRMING
+    assert decision.fields["next_poll_at"] - now <= timedelta(minutes=1)
 
 
 def test_a_configured_poll_interval_cap_brings_the_next_poll_closer() -> None:
@@ -368,7 +400,8 @@ def test_failures_back_off_doubling_from_the_status_interval() -> None:
 
     decision = decide_failure(order, errors.UpstreamUnavailableError("down", status=503), T0, OPTIONS)
 
-    assert decision.fields == {"next_poll_at": T0 + timedelta(minutes=16), "poll_failures": 3}
+    # 1 minute (awaiting a deposit, just created) doubled three times.
+    assert decision.fields == {"next_poll_at": T0 + timedelta(minutes=8), "poll_failures": 3}
     assert decision.new_status is None
 
 

@@ -319,12 +319,23 @@ def exchange_fields(order: Order, exchange: ExchangeOrder) -> dict[str, Any]:
 
 
 def _schedule(
-    status: OrderStatus, now: datetime, options: PollerOptions, failures: int = 0
+    status: OrderStatus,
+    now: datetime,
+    options: PollerOptions,
+    failures: int = 0,
+    since: datetime | None = None,
 ) -> dict[str, Any]:
+    """The next poll; `since` is when the order entered `status` (None: it enters it now)."""
     if is_terminal(status):
         return {}  # apply_update removes a terminal order from the poll index
-    delay = next_poll_delay(status, failures, options.max_poll_interval)
+    waited = now - since if since is not None else timedelta(0)
+    delay = next_poll_delay(status, failures, options.max_poll_interval, waited=waited)
     return {"next_poll_at": now + delay, "poll_failures": failures}
+
+
+def _status_since(order: Order) -> datetime:
+    """When the order entered its current status (its last history entry; creation without one)."""
+    return order.status_history[-1].at if order.status_history else order.created_at
 
 
 def _newest_kind(exchange: ExchangeOrder) -> str | None:
@@ -350,7 +361,8 @@ def decide(order: Order, snapshot: Snapshot, now: datetime, options: PollerOptio
     if target != order.status and can_transition_with_history(order.status, target, history):
         fields["status"] = target
     status = OrderStatus(fields.get("status", order.status))
-    fields.update(_schedule(status, now, options))
+    since = None if "status" in fields else _status_since(order)
+    fields.update(_schedule(status, now, options, since=since))
     return Decision(fields, reason if "status" in fields else None)
 
 
@@ -365,7 +377,7 @@ def _adoption_fields(exchange: ExchangeOrder) -> dict[str, Any]:
 
 def _decide_not_found(order: Order, now: datetime, options: PollerOptions) -> Decision:
     if order.exchange_order_id is not None or order.status != OrderStatus.PENDING_CREATE:
-        return Decision(_schedule(order.status, now, options))
+        return Decision(_schedule(order.status, now, options, since=_status_since(order)))
     if now - order.created_at >= options.reconcile_deadline:
         reason = "create-order outcome unknown and the order is not in the exchange's order list"
         return Decision({"status": OrderStatus.FAILED, "failure_reason": reason}, reason)
@@ -380,7 +392,9 @@ def decide_failure(
     if gone and is_expired(order.status, order.created_at, now, options.unpaid_ttl):
         reason = "unpaid and no longer known to the exchange"
         return Decision({"status": OrderStatus.EXPIRED}, reason)
-    return Decision(_schedule(order.status, now, options, order.poll_failures + 1))
+    return Decision(
+        _schedule(order.status, now, options, order.poll_failures + 1, since=_status_since(order))
+    )
 
 
 def status_event(before: Order, after: Order) -> OrderStatusChanged:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cryptosdk.status import OrderStatus
+from cryptosdk.status import OrderStatus, awaiting_deposit_interval
 from tests.integration.poller.conftest import World, history
 
 
@@ -70,7 +70,8 @@ def test_a_poll_that_finds_nothing_new_only_pushes_the_next_poll(world: World) -
     assert stored.status == OrderStatus.AWAITING_DEPOSIT
     assert stored.version == order.version + 1
     assert stored.next_poll_at is not None
-    assert stored.next_poll_at == world.clock() + timedelta(minutes=2)
+    waited = world.clock() - order.status_history[-1].at
+    assert stored.next_poll_at == world.clock() + awaiting_deposit_interval(waited)
     assert history(stored) == history(order)
     assert world.events_for(order) == []
     assert world.poll().due == 0  # not due again until its next poll time

@@ -28,7 +28,7 @@ def test_an_intent_the_exchange_did_create_is_adopted_with_its_deposit_details(w
     assert adopted.status == OrderStatus.AWAITING_DEPOSIT
     assert history(adopted) == ["pending_create", "awaiting_deposit"]
     assert adopted.status_history[-1].reason == "reconciled from the exchange's order list"
-    assert adopted.next_poll_at == world.clock() + timedelta(minutes=2)
+    assert adopted.next_poll_at == world.clock() + timedelta(minutes=1)  # just entered awaiting_deposit
     assert world.events_for(intent) == [("pending_create", "awaiting_deposit")]
 
 
