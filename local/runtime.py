@@ -1,7 +1,8 @@
 """A Lambda-like Python runtime without Docker.
 
-Each function runs in its own worker process (like a Lambda execution environment): its own
-environment variables (Globals + its own), its own module caches, one event at a time. The
+Each function runs in up to N worker processes (like Lambda execution environments, N like a
+reserved concurrency): each with its own environment variables (Globals + its own), its own
+module state, one event at a time; a new worker starts cold, an idle one is reused warm. The
 worker imports the handler file by path under a unique module name, with the function's code
 folder and layers/exchange on sys.path, and answers each event with the handler's result or a
 Lambda-style error payload. `invoke_in_process` does the same in the calling process (for the
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIRS = (REPO_ROOT / "layers" / "exchange",)
 ACCOUNT_ID = "123456789012"
+# Workers per function: a small reserved concurrency, so two requests can race as on Lambda.
+DEFAULT_CONCURRENCY = 4
+# How long a request waits for a free worker: API Gateway's (HTTP API) integration timeout.
+QUEUE_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class FunctionSpec:
     timeout_seconds: float = 30.0
     memory_mb: int = 512
     layer_dirs: tuple[Path, ...] = LAYER_DIRS
+    reserved_concurrency: int | None = None  # the template's ReservedConcurrentExecutions
 
     @classmethod
     def from_template(cls, fn: FunctionDef, layer_dirs: Mapping[str, Path]) -> FunctionSpec:
@@ -62,6 +68,7 @@ class FunctionSpec:
             timeout_seconds=float(fn.timeout),
             memory_mb=fn.memory_size,
             layer_dirs=tuple(layer_dirs[layer] for layer in fn.layers if layer in layer_dirs),
+            reserved_concurrency=fn.reserved_concurrency,
         )
 
     @property
@@ -181,6 +188,7 @@ class FunctionWorker:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[str] | None = None
         self._answers: queue.Queue[str | None] = queue.Queue()
+        self._closed = False  # stopped for good: no new process may start (none outlives the stack)
 
     @property
     def pid(self) -> int | None:
@@ -200,7 +208,7 @@ class FunctionWorker:
             try:
                 process.stdin.write(json.dumps({"event": event, "requestId": request_id}) + "\n")
                 process.stdin.flush()
-            except (BrokenPipeError, OSError):
+            except (OSError, ValueError):  # a dead pipe, or stdin closed by a stop meanwhile
                 self._kill()
                 raise InvocationError(_runtime_error("the function's worker exited")) from None
             answer = self._await_answer()
@@ -226,6 +234,8 @@ class FunctionWorker:
     def _ensure_started(self) -> subprocess.Popen[str]:
         if self._process is not None and self._process.poll() is None:
             return self._process
+        if self._closed:
+            raise InvocationError(_runtime_error("the local stack is stopping"))
         self._answers = queue.Queue()
         process = subprocess.Popen(
             [sys.executable, "-m", "local.runtime", json.dumps(_spec_to_json(self.spec))],
@@ -275,6 +285,7 @@ class FunctionWorker:
                 process.stdin.close()
 
     def stop(self) -> None:
+        self._closed = True
         self.request_stop()
         with self._lock:
             process, self._process = self._process, None
@@ -338,40 +349,150 @@ if __name__ == "__main__":
     raise SystemExit(_worker_main(sys.argv[1]))
 
 
+class FunctionWorkers:
+    """Up to `concurrency` workers of one function, as Lambda runs up to its reserved concurrency
+    of execution environments: a request takes an idle worker (warm, the most recently used first),
+    else starts a new one (a cold start in a fresh process: no module state shared), else waits for
+    one to come free. Lambda would throttle instead of waiting (API Gateway then answers 500); a
+    local burst queues, up to API Gateway's 30 s integration timeout, so races still happen but
+    every request is served."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        env: Mapping[str, str],
+        log_sink: TextIO | None,
+        concurrency: int,
+        queue_timeout: float = QUEUE_TIMEOUT_SECONDS,
+    ) -> None:
+        if concurrency < 0:
+            raise ValueError(f"concurrency must not be negative, not {concurrency}")
+        self.spec = spec
+        self.concurrency = concurrency
+        self._env = dict(env)
+        self._log_sink = log_sink
+        self._queue_timeout = queue_timeout
+        self._workers: list[FunctionWorker] = []
+        self._idle: list[FunctionWorker] = []  # the most recently used last: it is taken first
+        self._changed = threading.Condition()
+        self._stopping = False
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        worker = self._acquire()
+        try:
+            return worker.invoke(event)
+        finally:
+            self._release(worker)
+
+    def _acquire(self) -> FunctionWorker:
+        deadline = time.monotonic() + self._queue_timeout
+        with self._changed:
+            while True:
+                if self._stopping:
+                    raise InvocationError(_runtime_error("the local stack is stopping"))
+                if self.concurrency == 0:  # a reserved concurrency of 0 throttles every call
+                    raise InvocationError(
+                        _runtime_error(f"{self.spec.name} has no concurrency", "TooManyRequestsException")
+                    )
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._workers) < self.concurrency:
+                    worker = FunctionWorker(self.spec, self._env, self._log_sink)
+                    self._workers.append(worker)
+                    return worker
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise InvocationError(
+                        _runtime_error(
+                            f"all {self.concurrency} workers of {self.spec.name} stayed busy for "
+                            f"{self._queue_timeout:.0f} s",
+                            "TooManyRequestsException",
+                        )
+                    )
+                self._changed.wait(remaining)
+
+    def _release(self, worker: FunctionWorker) -> None:
+        with self._changed:
+            self._idle.append(worker)
+            self._changed.notify()
+
+    def prewarm(self) -> None:
+        """One worker started ahead of the first request; the others start cold when needed."""
+        worker = self._acquire()
+        try:
+            worker.prewarm()
+        finally:
+            self._release(worker)
+
+    def pids(self) -> list[int]:
+        with self._changed:
+            workers = list(self._workers)
+        return [pid for worker in workers if (pid := worker.pid) is not None]
+
+    def request_stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+            workers = list(self._workers)
+        for worker in workers:
+            worker.request_stop()
+
+    def stop(self) -> None:
+        self.request_stop()
+        with self._changed:
+            workers = list(self._workers)
+        for worker in workers:
+            worker.stop()
+
+
 class FunctionPool:
-    """One worker per function, started on first use; the invoker the gateway and scheduler share."""
+    """The workers of every function (started on first use); the invoker the gateway and the
+    scheduler share."""
 
     def __init__(
         self,
         specs: Mapping[str, FunctionSpec],
         environment: Callable[[FunctionSpec], Mapping[str, str]],
         log_sink: TextIO | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
-        self._workers = {
-            name: FunctionWorker(spec, environment(spec), log_sink) for name, spec in specs.items()
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self.concurrency = concurrency
+        self._functions = {
+            name: FunctionWorkers(spec, environment(spec), log_sink, _concurrency_of(spec, concurrency))
+            for name, spec in specs.items()
         }
 
     @property
     def names(self) -> list[str]:
-        return sorted(self._workers)
+        return sorted(self._functions)
 
     def invoke(self, name: str, event: dict[str, Any]) -> Any:
-        worker = self._workers.get(name)
-        if worker is None:
+        workers = self._functions.get(name)
+        if workers is None:
             raise InvocationError(
                 _runtime_error(f"function {name!r} is not in the template", "ResourceNotFound")
             )
-        return worker.invoke(event)
+        return workers.invoke(event)
 
     def prewarm(self) -> None:
-        for worker in self._workers.values():
-            worker.prewarm()
+        for workers in self._functions.values():
+            with contextlib.suppress(InvocationError):  # the stack stopped while warming up
+                workers.prewarm()
 
     def pids(self) -> list[int]:
-        return [pid for worker in self._workers.values() if (pid := worker.pid) is not None]
+        return [pid for workers in self._functions.values() for pid in workers.pids()]
 
     def stop(self) -> None:
-        for worker in self._workers.values():  # all at once, then wait for each
-            worker.request_stop()
-        for worker in self._workers.values():
-            worker.stop()
+        for workers in self._functions.values():  # all at once, then wait for each
+            workers.request_stop()
+        for workers in self._functions.values():
+            workers.stop()
+
+
+def _concurrency_of(spec: FunctionSpec, concurrency: int) -> int:
+    """A function with a reserved concurrency never runs more environments than that, as on Lambda."""
+    if spec.reserved_concurrency is None:
+        return concurrency
+    return min(concurrency, spec.reserved_concurrency)

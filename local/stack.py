@@ -8,8 +8,12 @@ Starts, in one process tree that Ctrl-C or SIGTERM stops cleanly:
   copies every OrderStatusChanged event to an SQS queue so `make demo` can show it;
 - the sandbox exchange on 127.0.0.1:8081 with its lifecycle clock running;
 - the HTTP API on 127.0.0.1:3000 with exactly the template's routes, /docs and /openapi.json;
-- the template's schedules (the status poller), shortened with --poll-every.
-Function code runs in one worker process per function (local.runtime), started on first use.
+- the template's schedules (the status poller), shortened with --poll-every;
+- the template's DynamoDB stream events (OrderEventsFunction on the orders table's stream), run
+  as Lambda's event source mapping runs them (local.streams), failures parked in the template's
+  SQS queue in moto.
+Each function runs in up to --concurrency worker processes (local.runtime): a new one starts cold
+like a new Lambda execution environment, an idle one is reused warm; a burst beyond that queues.
 Writes the endpoints to <state-dir>/stack.json for `local.demo`, `local.invoke` and tests.
 """
 
@@ -38,9 +42,16 @@ from local.aws_local import (
     port_is_free,
 )
 from local.gateway import AUTH_MODES, OPENAPI_FILE, Gateway, GatewayServer
-from local.runtime import FunctionPool, FunctionSpec, function_specs, lambda_environment
+from local.runtime import (
+    DEFAULT_CONCURRENCY,
+    FunctionPool,
+    FunctionSpec,
+    function_specs,
+    lambda_environment,
+)
 from local.scheduler import Schedule, Scheduler
 from local.service import Service
+from local.streams import StreamService, bind_mappings
 from local.template import Route
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -72,10 +83,12 @@ class StackOptions:
     sandbox_step_seconds: float = 10.0
     sandbox_lapse_seconds: float = 1800.0
     prewarm: bool = True
+    concurrency: int = DEFAULT_CONCURRENCY
     log_level: str = "WARNING"
     # local.invoke needs only the embedded AWS and the sandbox.
     serve_api: bool = True
     run_schedules: bool = True
+    run_streams: bool = True
     write_state: bool = True
 
 
@@ -95,6 +108,8 @@ class StackInfo:
     pid: int
     child_pids: list[int] = field(default_factory=list)
     functions: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Queue name -> URL in moto (OrderEventsFailureQueue: stream batches that kept failing).
+    queues: dict[str, str] = field(default_factory=dict)
 
 
 def _say(out: TextIO, line: str) -> None:
@@ -117,6 +132,7 @@ class LocalStack(Service):
         self.pool: FunctionPool | None = None
         self.gateway: GatewayServer | None = None
         self.scheduler: Scheduler | None = None
+        self.streams: StreamService | None = None
         self.info: StackInfo | None = None
         self._started = time.perf_counter()
 
@@ -142,13 +158,14 @@ class LocalStack(Service):
         self.sandbox = self._start_sandbox(ports["sandbox"])
         template = self._template()
         # Everything that does not need DynamoDB happens while the JVM is still starting.
-        bus_tap_url = self._provision_moto(template)
+        bus_tap_url, queues = self._provision_moto(template)
         dynamodb_endpoint, engine = self._dynamodb_endpoint(dynamodb_waiter)
         self._provision_tables(template, dynamodb_endpoint)
         self.pool = FunctionPool(
             self._function_specs(template),
             lambda spec: self._function_environment(spec, template, dynamodb_endpoint),
             log_sink=self.out,
+            concurrency=opts.concurrency,
         )
         routes = template.routes()
         api_url = ""
@@ -171,6 +188,9 @@ class LocalStack(Service):
         )
         if opts.run_schedules:
             self.scheduler.start()
+        self.streams = self._stream_service(template, dynamodb_endpoint)
+        if opts.run_streams:
+            self.streams.start()
         self.info = StackInfo(
             api=api_url,
             sandbox=self.sandbox.url,
@@ -184,6 +204,7 @@ class LocalStack(Service):
             pid=os.getpid(),
             child_pids=self.child_pids(),
             functions={r.function: {"route": f"{r.method} {r.path}"} for r in routes},
+            queues=queues,
         )
         if opts.write_state:
             self._write_state()
@@ -285,9 +306,10 @@ class LocalStack(Service):
             }
         )
 
-    def _provision_moto(self, template: Any) -> str:
-        """The secret (holding the sandbox's key pair), the bus and the local bus tap, in moto."""
-        from local.provision import create_event_buses, create_secrets, stack_names
+    def _provision_moto(self, template: Any) -> tuple[str, dict[str, str]]:
+        """The secret (holding the sandbox's key pair), the bus, the queues and the local bus tap,
+        in moto; the tap's URL and every queue's."""
+        from local.provision import create_event_buses, create_queues, create_secrets, stack_names
 
         assert self.moto is not None
         session = _local_session()
@@ -298,7 +320,26 @@ class LocalStack(Service):
         events = session.client("events", endpoint_url=self.moto.endpoint)
         create_event_buses(events, template)
         sqs = session.client("sqs", endpoint_url=self.moto.endpoint)
-        return add_bus_tap(events, sqs, names.event_bus_name)
+        queues = create_queues(sqs, template)
+        return add_bus_tap(events, sqs, names.event_bus_name), queues
+
+    def _stream_service(self, template: Any, dynamodb_endpoint: str) -> StreamService:
+        """The template's stream events on the running DynamoDB's streams (DynamoDB Local and
+        moto both serve the DynamoDB Streams API on their own endpoint), invoking the pool."""
+        assert self.moto is not None
+        assert self.pool is not None
+        session = _local_session()
+        mappings = bind_mappings(
+            template.stream_sources(),
+            table_names={table.logical_id: table.name for table in template.tables()},
+            dynamodb=session.client("dynamodb", endpoint_url=dynamodb_endpoint),
+            streams=session.client("dynamodbstreams", endpoint_url=dynamodb_endpoint),
+            invoke=self.pool.invoke,
+            sqs=session.client("sqs", endpoint_url=self.moto.endpoint),
+            queue_names={q: template.physical_name(q) for q in template.resources("AWS::SQS::Queue")},
+            region=REGION,
+        )
+        return StreamService(mappings, notice=self._notice)
 
     @staticmethod
     def _provision_tables(template: Any, dynamodb_endpoint: str) -> None:
@@ -336,10 +377,19 @@ class LocalStack(Service):
         _say(self.out, f"DynamoDB ({info.dynamodb_engine})  {info.dynamodb}")
         _say(self.out, f"sandbox exchange  {info.sandbox}")
         _say(self.out, f"HTTP API  {info.api}   docs {info.api}/docs")
+        _say(self.out, f"storefront page  {info.api}/")
         for route in routes:
             _say(self.out, f"  {route.method:5} {route.path:28} -> {route.function}")
+        assert self.pool is not None
+        _say(
+            self.out,
+            f"functions  up to {self.pool.concurrency} concurrent workers each (--concurrency; "
+            "less where the template reserves less)",
+        )
         for line in self.scheduler.describe():
             _say(self.out, f"schedule  {line}")
+        for line in self.streams.describe() if self.streams else []:
+            _say(self.out, f"stream    {line}")
         _say(self.out, f"events on bus {info.event_bus} are copied to SQS {info.bus_tap_queue_url}")
         elapsed = time.perf_counter() - self._started
         _say(
@@ -364,7 +414,16 @@ class LocalStack(Service):
         # Children first get the word all at once (they wind down in parallel), then each is awaited.
         if self.dynamodb is not None:
             self.dynamodb.request_stop()
-        parts: list[Any] = [self.scheduler, self.gateway, self.pool, self.sandbox, self.dynamodb, self.moto]
+        # The stream reader stops before the pool it invokes and the DynamoDB it reads.
+        parts: list[Any] = [
+            self.scheduler,
+            self.streams,
+            self.gateway,
+            self.pool,
+            self.sandbox,
+            self.dynamodb,
+            self.moto,
+        ]
         for part in parts:
             if part is None:
                 continue
@@ -373,6 +432,7 @@ class LocalStack(Service):
             except Exception as exc:  # one failing part must not keep the others running
                 self._notice(f"while stopping {type(part).__name__}: {type(exc).__name__}: {exc}")
         self.scheduler = self.gateway = self.pool = self.sandbox = self.dynamodb = self.moto = None
+        self.streams = None
         state = self.options.state_dir / STATE_FILE
         if self.info is not None and state.exists():
             state.unlink()
@@ -493,6 +553,13 @@ def parse_args(argv: Sequence[str] | None = None) -> StackOptions:
         help="functions' log level (the template's LogLevel); INFO also prints their metrics",
     )
     parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help="worker processes per function, like a reserved concurrency (a new one starts cold)",
+    )
+    parser.add_argument(
         "--no-prewarm",
         dest="prewarm",
         action="store_false",
@@ -501,6 +568,8 @@ def parse_args(argv: Sequence[str] | None = None) -> StackOptions:
     args = parser.parse_args(argv)
     if args.poll_every is not None and args.poll_every <= 0:
         parser.error("--poll-every must be positive")
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
     return StackOptions(**vars(args))
 
 

@@ -68,6 +68,7 @@ _NAME_PROPERTIES = {
     "AWS::Serverless::LayerVersion": "LayerName",
     "AWS::SQS::Queue": "QueueName",
     "AWS::Serverless::HttpApi": "Name",
+    "AWS::Logs::LogGroup": "LogGroupName",
 }
 
 # ARN shapes for Fn::GetAtt X.Arn, per type: (service, resource part with {name}).
@@ -78,6 +79,7 @@ _ARN_FORMATS = {
     "AWS::Serverless::Function": ("lambda", "function:{name}"),
     "AWS::Lambda::Function": ("lambda", "function:{name}"),
     "AWS::SQS::Queue": ("sqs", "{name}"),
+    "AWS::Logs::LogGroup": ("logs", "log-group:{name}:*"),
 }
 
 _RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
@@ -204,6 +206,7 @@ class FunctionDef:
     environment: dict[str, str]
     layers: list[str]  # logical ids of the layers declared in this template
     architectures: list[str] = field(default_factory=list)
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions; None: unreserved
 
     @property
     def code_dir(self) -> Path:
@@ -252,6 +255,25 @@ class Schedule:
     @property
     def rate_seconds(self) -> int | None:
         return rate_seconds(self.expression)
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """A function's DynamoDB stream event (Lambda's event source mapping), as the local stack
+    runs it: which table's stream, batching, retries, filters and the on-failure destination."""
+
+    function: str  # logical id
+    event: str
+    table: str  # logical id of the table whose stream is read
+    starting_position: str = "TRIM_HORIZON"
+    batch_size: int = 100
+    # -1: retry until the record expires (Lambda's default for streams).
+    maximum_retry_attempts: int = -1
+    bisect_batch_on_function_error: bool = False
+    report_batch_item_failures: bool = False
+    filters: tuple[dict[str, Any], ...] = ()
+    on_failure: str | None = None  # logical id of the SQS queue
+    enabled: bool = True
 
 
 def rate_seconds(expression: str) -> int | None:
@@ -638,11 +660,31 @@ class Template:
                     timeout=int(self.resolver.text(raw.get("Timeout", 3))),
                     memory_size=int(self.resolver.text(raw.get("MemorySize", 128))),
                     environment=environment,
-                    layers=[_ref_target(layer) for layer in raw.get("Layers", [])],
+                    layers=self._layer_ids(raw.get("Layers", [])),
                     architectures=[str(a) for a in self.resolver.resolve(raw.get("Architectures", []))],
+                    reserved_concurrency=self._optional_int(raw.get("ReservedConcurrentExecutions")),
                 )
             )
         return functions
+
+    def _layer_ids(self, layers: Iterable[Any]) -> list[str]:
+        """Logical ids of a function's layers; a conditional entry (`!If [C, !Ref L, NoValue]`)
+        counts only when its condition holds."""
+        ids = []
+        for layer in layers:
+            if isinstance(layer, dict) and "Fn::If" in layer:
+                name, when_true, when_false = layer["Fn::If"]
+                layer = when_true if self.resolver.condition(name) else when_false
+            if layer == {"Ref": "AWS::NoValue"}:
+                continue
+            ids.append(_ref_target(layer))
+        return ids
+
+    def _optional_int(self, value: Any) -> int | None:
+        if value is None:
+            return None
+        resolved = self.resolver.resolve(value)
+        return None if resolved is NO_VALUE else int(self.resolver.text(resolved))
 
     def function(self, logical_id: str) -> FunctionDef:
         for function in self.functions():
@@ -687,6 +729,43 @@ class Template:
                 Schedule(function=logical_id, expression=str(expression), enabled=enabled, event=event_name)
             )
         return schedules
+
+    def stream_sources(self) -> list[StreamSource]:
+        """Every DynamoDB event of a function: `Stream: !GetAtt Table.StreamArn` names the table."""
+        sources = []
+        for logical_id, resource in self.resources("AWS::Serverless::Function").items():
+            for event_name, event in ((resource.get("Properties") or {}).get("Events") or {}).items():
+                if event.get("Type") != "DynamoDB":
+                    continue
+                raw = event.get("Properties") or {}
+                sources.append(self._stream_source(logical_id, event_name, raw))
+        return sources
+
+    def _stream_source(self, function: str, event_name: str, raw: Mapping[str, Any]) -> StreamSource:
+        table = _get_att_target(raw.get("Stream"), "StreamArn")
+        destination = ((raw.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        # Everything but the two ARNs resolves here (they have no local value: the stream's label
+        # and the queue's URL are looked up on the running services).
+        props = self.resolver.resolve(
+            {k: v for k, v in raw.items() if k not in ("Stream", "DestinationConfig")}
+        )
+        patterns = ((props.get("FilterCriteria") or {}).get("Filters")) or []
+        return StreamSource(
+            function=function,
+            event=event_name,
+            table=table,
+            starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
+            batch_size=int(props.get("BatchSize", 100)),
+            maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+            bisect_batch_on_function_error=_truthy(props.get("BisectBatchOnFunctionError", False)),
+            report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+            filters=tuple(json.loads(f["Pattern"]) for f in patterns),
+            on_failure=None if destination is None else _get_att_target(destination, "Arn"),
+            enabled=_truthy(props.get("Enabled", True)),
+        )
+
+    def queue_names(self) -> list[str]:
+        return [self.physical_name(i) for i in self.resources("AWS::SQS::Queue")]
 
     def event_bus_names(self) -> list[str]:
         return [self.physical_name(i) for i in self.resources("AWS::Events::EventBus")]
@@ -744,6 +823,15 @@ def _on_demand(props: Mapping[str, Any]) -> bool:
 
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
+
+
+def _get_att_target(value: Any, attribute: str) -> str:
+    """The logical id in `!GetAtt X.<attribute>` (the only form a local stream source accepts)."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        if isinstance(target, list) and len(target) == 2 and target[1] == attribute:
+            return str(target[0])
+    raise TemplateError(f"expected !GetAtt <resource>.{attribute}, got {value!r}")
 
 
 def _ref_target(value: Any) -> str:

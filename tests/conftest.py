@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 # Forced, not defaulted: a developer's real credentials must never leak into a test run.
 os.environ.update(
     {
@@ -21,3 +23,12 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 
 pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.aws", "tests.fixtures.dynamodb_local"]
+
+
+@pytest.fixture(autouse=True)
+def _no_correlation_id_from_an_earlier_test() -> None:
+    """A handler leaves its correlation id on the shared logger until the next invocation resets
+    it (as in Lambda); every order write stores it, so each test starts outside any invocation."""
+    from cryptosdk.observability import logger
+
+    logger.set_correlation_id(None)

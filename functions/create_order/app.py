@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cryptosdk import api_examples
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
 from cryptosdk.api_models import AddressValidateBody, AddressVerdictOut, CreateOrderBody, OrderOut
-from cryptosdk.observability import logger, metrics
+from cryptosdk.observability import logger, metrics, traced
 
 app = build_resolver()
 
@@ -86,7 +87,11 @@ def create_order(
 
 
 # Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries Authorization headers.
-@logger.inject_lambda_context(clear_state=True, log_event=False)
+# The correlation id is the API Gateway request id: the client's error.requestId, the access log's.
+@traced
+@logger.inject_lambda_context(
+    clear_state=True, log_event=False, correlation_id_path=correlation_paths.API_GATEWAY_HTTP
+)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from cryptosdk.orders import register_lambda_context

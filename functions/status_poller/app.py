@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from cryptosdk.observability import logger, metrics
+from cryptosdk.observability import logger, metrics, traced
 
 
 class PollDetail(BaseModel):
@@ -26,7 +27,9 @@ class PollEvent(EventBridgeModel):
     detail: PollDetail
 
 
-@logger.inject_lambda_context(clear_state=True)
+# The correlation id of a run is the scheduled event's id: every order it writes carries it.
+@traced
+@logger.inject_lambda_context(clear_state=True, correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @metrics.log_metrics
 @event_parser(model=PollEvent)
 def lambda_handler(event: PollEvent, context: LambdaContext) -> dict[str, Any]:

@@ -6,20 +6,27 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
+import threading
 import time
+import uuid
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from local.demo import Demo
+from local.demo import BTC_REFUND, ETH_DESTINATION, Demo
 from local.runtime import REPO_ROOT
 
 READY_TIMEOUT = 60
+CONCURRENCY = 4
+BURST = 50
 
 
 def _alive(pid: int) -> bool:
@@ -37,11 +44,14 @@ def _descendants(pid: int) -> set[int]:
     frontier = [pid]
     while frontier:
         parent = frontier.pop()
-        children = Path(f"/proc/{parent}/task/{parent}/children")
-        if children.exists():
-            kids = {int(p) for p in children.read_text().split()}
+        # Every thread's children: workers are started by the gateway's request threads too.
+        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = {int(p) for p in children.read_text().split()}
+            except OSError:  # the thread ended meanwhile
+                continue
             found |= kids
-            frontier.extend(kids)
+            frontier.extend(kids - found)
     return found
 
 
@@ -74,6 +84,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             "0",
             "--poll-every",
             "1",
+            "--concurrency",
+            str(CONCURRENCY),
             "--state-dir",
             str(state_dir),
         ],
@@ -118,6 +130,68 @@ def test_the_whole_flow_over_http(stack: RunningStack) -> None:
     assert result["event"]["detail"]["orderId"] == result["order"]["id"]
 
 
+def _local_client(service: str, endpoint: str) -> Any:
+    import boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    return session.client(service, endpoint_url=endpoint)
+
+
+def _wait_for_messages(sqs: Any, queue_url: str, found: Any, seconds: float = 30) -> list[dict[str, Any]]:
+    """Bodies read from the queue until `found(bodies)` holds (each message read once)."""
+    bodies: list[dict[str, Any]] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not found(bodies):
+        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in answer.get("Messages", []):
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def test_a_poison_record_on_the_stream_is_parked_and_later_changes_still_reach_the_bus(
+    stack: RunningStack,
+) -> None:
+    import uuid
+
+    state = stack.state
+    dynamodb = _local_client("dynamodb", state["dynamodb"])
+    sqs = _local_client("sqs", state["moto"])
+    poisoned = "ord_" + uuid.uuid4().hex
+    item = {"id": {"S": poisoned}, "status": {"S": "awaiting_deposit"}, "version": {"N": "1"}}
+    dynamodb.put_item(TableName=state["orders_table"], Item=item)
+    dynamodb.update_item(
+        TableName=state["orders_table"],
+        Key={"id": {"S": poisoned}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "teleported"}},
+    )
+
+    order = Demo(state, out=lambda _: None).create_order()  # its status write comes after the poison
+
+    (failure_queue,) = state["queues"].values()
+    parked = _wait_for_messages(sqs, failure_queue, lambda bodies: bodies)
+    assert [p["DDBStreamBatchInfo"]["batchSize"] for p in parked] == [1]
+    assert parked[0]["requestContext"]["condition"] == "RetryAttemptsExhausted"
+
+    def created(bodies: list[dict[str, Any]]) -> bool:
+        return any(b["detail"]["orderId"] == order["id"] for b in bodies)
+
+    events = _wait_for_messages(sqs, state["bus_tap_queue_url"], created)
+    mine = [e["detail"] for e in events if e["detail"]["orderId"] == order["id"]]
+    # At least once: a record batched with the poison is delivered again on the retry, always
+    # under the same eventId, which is what a consumer dedupes on.
+    assert {(d["eventId"], d["oldStatus"], d["newStatus"]) for d in mine} == {
+        (f"{order['id']}:2", "pending_create", "awaiting_deposit")
+    }
+    assert not any(e["detail"]["orderId"] == poisoned for e in events)
+
+
 def test_undeclared_routes_get_api_gateways_404(stack: RunningStack) -> None:
     response = requests.delete(f"{stack.api}/orders", timeout=10)
     assert response.status_code == 404
@@ -134,6 +208,78 @@ def test_docs_and_openapi_are_served(stack: RunningStack) -> None:
     assert len(bundle.content) > 100_000
     if (REPO_ROOT / "openapi.json").exists():
         assert requests.get(f"{stack.api}/openapi.json", timeout=10).json()["paths"]
+
+
+def test_a_burst_of_creates_with_one_key_makes_one_upstream_order(stack: RunningStack) -> None:
+    # Fifty clients at once, each on its own connection, all with the same Idempotency-Key: the
+    # functions' workers race as Lambdas would, and the key must still make exactly one order.
+    body = {
+        "from": {"currency": "BTC", "network": "BTC"},
+        "to": {"currency": "ETH", "network": "ERC20"},
+        "amount": "0.05",
+        "rateMode": "FLOATING",
+        "destination": {"address": ETH_DESTINATION},
+        "refund": {"address": BTC_REFUND},
+        "userId": f"burst-{uuid.uuid4().hex[:8]}",
+    }
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    creates_before = _upstream_creates(stack)
+    barrier = threading.Barrier(BURST)
+
+    def create() -> requests.Response:
+        barrier.wait()
+        return requests.post(f"{stack.api}/orders", json=body, headers=headers, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=BURST) as pool:
+        # A reset connection raises here (ConnectionError) and fails the test.
+        answers = list(pool.map(lambda _: create(), range(BURST)))
+
+    statuses = Counter(answer.status_code for answer in answers)
+    assert set(statuses) <= {201, 202, 409}, {a.status_code: a.text for a in answers}
+    created = [answer.json() for answer in answers if answer.status_code in (201, 202)]
+    assert created, statuses
+    assert len({order["id"] for order in created}) == 1
+    for answer in answers:
+        if answer.status_code == 409:
+            error = answer.json()["error"]
+            assert error["code"]
+            assert error["message"]
+            assert error["requestId"]
+    assert _upstream_creates(stack) - creates_before == 1
+    # More than one worker served the burst: the race the 409 exists for can happen here.
+    workers = _descendant_commands(stack.process.pid)
+    assert sum('"name": "CreateOrderFunction"' in command for command in workers) > 1
+
+
+def _upstream_creates(stack: RunningStack) -> int:
+    stats = requests.get(f"{stack.state['sandbox']}/_sandbox/stats", timeout=10).json()
+    return int(stats["requests"].get("/api/v2/orders/public/create", 0))
+
+
+def _descendant_commands(pid: int) -> list[str]:
+    commands = []
+    for child in _descendants(pid):
+        cmdline = Path(f"/proc/{child}/cmdline")
+        if cmdline.exists():
+            commands.append(cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+    return commands
+
+
+def test_keep_alive_requests_are_as_fast_as_fresh_connections(stack: RunningStack) -> None:
+    url = f"{stack.api}/instruments"
+    kept, fresh = [], []
+    with requests.Session() as session:  # one kept-alive connection
+        session.get(url, timeout=30).raise_for_status()  # warm the worker and the connection
+        for _ in range(20):  # interleaved, so load on the machine hits both alike
+            started = time.perf_counter()
+            session.get(url, timeout=30).raise_for_status()
+            kept.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            requests.get(url, headers={"Connection": "close"}, timeout=30).raise_for_status()
+            fresh.append(time.perf_counter() - started)
+    # A Nagle / delayed-ACK stall adds ~40 ms to every kept-alive request.
+    gap = statistics.median(kept) - statistics.median(fresh)
+    assert gap < 0.015, f"keep-alive {statistics.median(kept):.3f} s, fresh {statistics.median(fresh):.3f} s"
 
 
 def test_sigint_stops_everything_and_leaves_no_process(stack: RunningStack) -> None:

@@ -17,5 +17,6 @@ def test_every_function_in_the_template_is_measured(capsys: pytest.CaptureFixtur
         "CreateOrderFunction",
         "OrdersFunction",
         "StatusPollerFunction",
+        "OrderEventsFunction",
     }
     assert all(ms > 0 for ms in measured.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 import random
 import subprocess
@@ -577,13 +578,57 @@ def test_memo_for_unknown_network_is_refused() -> None:
 # ---------------------------------------------------------------- import cost
 
 
-def test_importing_the_module_does_not_import_bip_utils() -> None:
+def test_checking_every_network_imports_no_third_party_module() -> None:
+    # The layer ships no address library: after one check per network, only the standard library
+    # and cryptosdk itself may have been imported.
     layer = Path(__file__).resolve().parents[2] / "layers" / "exchange"
     env = {**os.environ, "PYTHONPATH": str(layer)}
-    code = "import sys, cryptosdk.addresses; print('bip_utils' in sys.modules)"
+    samples = {network: addresses[0] for network, addresses in VALID.items()}
+    code = (
+        "import json, sys\n"
+        "before = set(sys.modules)\n"
+        "from cryptosdk.addresses import check_address\n"
+        f"assert all(check_address(n, a).valid for n, a in {samples!r}.items())\n"
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "print(json.dumps(sorted(m for m in new if m not in sys.stdlib_module_names)))"
+    )
 
     completed = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=60
     )
 
-    assert completed.stdout.strip() == "False"
+    assert json.loads(completed.stdout) == ["cryptosdk"]
+
+
+def test_monero_network_byte_and_length_must_agree(bip: Any) -> None:
+    spend = bytes.fromhex("a95d2eb7e157f0a169df0a9c490dcd8e0feefb31bbf1328ca4938592a9d02422")
+    view = bytes.fromhex("dc2a1b478b8cc0ee655324fb8299c8904f121ab113e4216fbad6fe6d000758f5")
+    integrated_byte_short = bip.XmrAddrEncoder.EncodeKey(spend, pub_vkey=view, net_ver=b"\x13")
+    standard_byte_long = bip.XmrIntegratedAddrEncoder.EncodeKey(
+        spend, pub_vkey=view, net_ver=b"\x12", payment_id=bytes(8)
+    )
+
+    assert "is for an integrated address (106 characters), but it has 95" in _refused(
+        "XMR", integrated_byte_short
+    )
+    assert "is for a standard address (95 characters), but it has 106" in _refused("XMR", standard_byte_long)
+
+
+def test_monero_block_that_overflows_is_malformed() -> None:
+    # The first 11-character block of a real address raised past 2^64: cryptonote refuses it.
+    address = "z" * 11 + VALID["XMR"][0][11:]
+
+    assert "not valid Monero Base58" in _refused("XMR", address)
+
+
+def test_cardano_byron_address_of_a_test_network_is_refused(bip: Any) -> None:
+    import zlib
+
+    import cbor2
+
+    payload = cbor2.dumps([bytes(range(28)), {2: cbor2.dumps(1097911063)}, 0])  # protocol magic
+    testnet = bip.Base58Encoder.Encode(cbor2.dumps([cbor2.CBORTag(24, payload), zlib.crc32(payload)]))
+    broken_crc = bip.Base58Encoder.Encode(cbor2.dumps([cbor2.CBORTag(24, payload), zlib.crc32(payload) ^ 1]))
+
+    assert "test network" in _refused("ADA", testnet)
+    assert "structure or CRC checksum is wrong" in _refused("ADA", broken_crc)

@@ -32,6 +32,7 @@ class FakeEventBridge:
 
 def _event(n: int) -> OrderStatusChanged:
     return OrderStatusChanged(
+        event_id=f"ord_{n}:2",
         order_id=f"ord_{n}",
         user_id="user-1",
         old_status="awaiting_deposit",

@@ -22,7 +22,6 @@ from cryptosdk.poller import (
     decide,
     decide_failure,
     resolve_shards,
-    status_event,
 )
 from cryptosdk.status import OrderStatus
 
@@ -413,24 +412,3 @@ def test_an_unpaid_order_the_exchange_no_longer_knows_expires_after_its_ttl() ->
 
     assert young.new_status is None
     assert old.new_status == OrderStatus.EXPIRED
-
-
-def test_the_event_carries_both_statuses_and_the_latest_transfers() -> None:
-    before = stored(OrderStatus.SENDING)
-    after = before.model_copy(
-        update={
-            "status": OrderStatus.COMPLETED,
-            "deposits": (DepositRecord(tx_id="dep-tx"),),
-            "withdrawals": (),
-            "updated_at": T0 + timedelta(minutes=9),
-        }
-    )
-
-    event = status_event(before, after)
-
-    assert (event.old_status, event.new_status) == ("sending", "completed")
-    assert (event.order_id, event.user_id, event.external_ref) == ("ord_1", "user-1", "cart-1")
-    assert event.deposit_tx_id == "dep-tx"
-    assert event.payout_tx_id is None
-    assert event.amount_to_receive == "612.5"
-    assert event.changed_at == T0 + timedelta(minutes=9)

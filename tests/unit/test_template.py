@@ -52,13 +52,12 @@ EXPECTED_POLICIES = {
         ("DynamoDBReadPolicy", "OrdersTable"),
         ("DynamoDBWritePolicy", "OrdersTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "ExchangeSecret"),
-        ("EventBridgePutEventsPolicy", "EventBus"),
     },
+    # Writers never publish: OrderStatusChanged comes from the table's stream (OrderEventsRole).
     "StatusPollerFunction": {
         ("DynamoDBReadPolicy", "OrdersTable"),
         ("DynamoDBWritePolicy", "OrdersTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "ExchangeSecret"),
-        ("EventBridgePutEventsPolicy", "EventBus"),
     },
 }
 
@@ -248,7 +247,11 @@ def test_cron_schedules_have_no_rate() -> None:
 def test_functions_share_runtime_layer_and_architecture(template: Template) -> None:
     (layer,) = template.layers()
     functions = load_template(parameters={"ExchangeApiUrl": "https://exchange.example.com"}).functions()
-    assert {f.logical_id for f in functions} == {*EXPECTED_ROUTES.values(), "StatusPollerFunction"}
+    assert {f.logical_id for f in functions} == {
+        *EXPECTED_ROUTES.values(),
+        "StatusPollerFunction",
+        "OrderEventsFunction",
+    }
     for function in functions:
         assert function.runtime == "python3.11"
         assert function.architectures == ["x86_64"]
@@ -260,6 +263,28 @@ def test_functions_share_runtime_layer_and_architecture(template: Template) -> N
     assert layer.build_method == "python3.11"
     assert (layer.content_dir / "requirements.txt").is_file()
     assert (layer.content_dir / "cryptosdk" / "__init__.py").is_file()
+
+
+RESERVED_DOC = """
+Parameters:
+  Reserved: {Type: Number, Default: 3}
+Globals:
+  Function: {Runtime: python3.11, Handler: app.handler, CodeUri: functions/x/}
+Resources:
+  Capped:
+    Type: AWS::Serverless::Function
+    Properties: {ReservedConcurrentExecutions: !Ref Reserved}
+  Unreserved:
+    Type: AWS::Serverless::Function
+"""
+
+
+def test_a_functions_reserved_concurrency_is_read_with_parameters() -> None:
+    functions = {f.logical_id: f for f in Template(parse_template(RESERVED_DOC)).functions()}
+    assert functions["Capped"].reserved_concurrency == 3
+    assert functions["Unreserved"].reserved_concurrency is None
+    lowered = Template(parse_template(RESERVED_DOC), parameters={"Reserved": "0"}).function("Capped")
+    assert lowered.reserved_concurrency == 0
 
 
 def test_function_environment_satisfies_the_layer_settings(template: Template) -> None:
@@ -310,6 +335,91 @@ def test_each_function_gets_only_the_access_it_uses(
         ((_, target),) = arguments.items()
         granted.add((name, _ref_target(target)))
     assert granted == expected
+
+
+# -- the outbox: the orders stream -> OrderEventsFunction -> the bus ------------------------------
+
+
+def _stream_record(event_name: str, order_id: str, new_status: str | None = "confirming") -> dict[str, Any]:
+    new_image = {"id": {"S": order_id}} | ({"status": {"S": new_status}} if new_status else {})
+    return {
+        "eventName": event_name,
+        "dynamodb": {"Keys": {"id": {"S": order_id}}, "NewImage": new_image, "OldImage": {}},
+    }
+
+
+def test_the_orders_table_streams_old_and_new_images(template: Template) -> None:
+    assert template.table("OrdersTable").stream_view_type == "NEW_AND_OLD_IMAGES"
+    assert template.table("IdempotencyTable").stream_view_type is None
+
+
+def test_order_events_read_the_stream_with_partial_failures_bisect_retries_and_a_failure_queue(
+    template: Template,
+) -> None:
+    (source,) = template.stream_sources()
+    assert (source.function, source.table) == ("OrderEventsFunction", "OrdersTable")
+    assert source.report_batch_item_failures
+    assert source.bisect_batch_on_function_error
+    assert source.maximum_retry_attempts == 5  # OrderEventsMaxRetries' default
+    assert source.on_failure == "OrderEventsFailureQueue"
+    assert source.starting_position == "TRIM_HORIZON"
+    assert (
+        load_template(parameters={"OrderEventsMaxRetries": "2"}).stream_sources()[0].maximum_retry_attempts
+        == 2
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "passes"),
+    [
+        (_stream_record("MODIFY", "ord_0123abcd"), True),
+        (_stream_record("INSERT", "ord_0123abcd"), False),  # a new intent: no status before it
+        (_stream_record("REMOVE", "ord_0123abcd"), False),
+        (_stream_record("MODIFY", "cache#instruments"), False),
+        (_stream_record("MODIFY", "sched#2026-12-02"), False),
+        (_stream_record("MODIFY", "ord_0123abcd", new_status=None), False),
+    ],
+)
+def test_the_stream_filter_lets_only_order_updates_through(
+    template: Template, record: dict[str, Any], passes: bool
+) -> None:
+    from local.streams import passes_filters
+
+    (source,) = template.stream_sources()
+    assert passes_filters(source.filters, record) is passes
+
+
+def test_the_order_events_role_reaches_only_its_stream_bus_queue_and_log_group(template: Template) -> None:
+    function = template.resources()["OrderEventsFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["OrderEventsRole", "Arn"]}
+    assert "Policies" not in function  # SAM would add a managed role reading every stream
+    (policy,) = template.resources()["OrderEventsRole"]["Properties"]["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert all(s["Effect"] == "Allow" for s in statements.values())
+    targets = {sid: s["Resource"] for sid, s in statements.items()}
+    assert targets == {
+        "ReadOrdersStream": {"Fn::GetAtt": ["OrdersTable", "StreamArn"]},
+        "ListOrdersStreams": {"Fn::Sub": "${OrdersTable.Arn}/stream/*"},
+        "PublishOrderEvents": {"Fn::GetAtt": ["EventBus", "Arn"]},
+        "ParkFailedBatches": {"Fn::GetAtt": ["OrderEventsFailureQueue", "Arn"]},
+        "OwnLogGroup": {"Fn::GetAtt": ["OrderEventsLogGroup", "Arn"]},
+        "Tracing": "*",  # X-Ray's write actions support no resource
+    }
+    assert statements["PublishOrderEvents"]["Action"] == "events:PutEvents"
+    assert statements["ParkFailedBatches"]["Action"] == "sqs:SendMessage"
+    assert set(statements["ReadOrdersStream"]["Action"]) == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+    }
+    assert not any("*" in str(s["Action"]) for s in statements.values())
+
+
+def test_only_the_stream_function_puts_events(template: Template) -> None:
+    for logical_id, resource in template.resources("AWS::Serverless::Function").items():
+        policies = json.dumps(resource["Properties"].get("Policies", []))
+        assert "EventBridgePutEventsPolicy" not in policies, logical_id
+        assert "events:" not in policies, logical_id
 
 
 def test_instruments_function_reaches_only_the_cache_item(template: Template) -> None:
@@ -397,6 +507,11 @@ def test_outputs(template: Template) -> None:
         "IdempotencyTableName",
         "EventBusName",
         "ExchangeSecretArn",
+        "AlarmTopicArn",
+        "DashboardName",
+        "ApiAccessLogGroupName",
+        "EventArchiveName",
+        "OrderEventsFailureQueueUrl",
     }
     assert outputs["ApiUrl"].startswith("https://")
     assert outputs["OrdersTableName"] == template.table("OrdersTable").name
@@ -437,7 +552,9 @@ def test_jwt_without_issuer_is_refused() -> None:
 
 @pytest.mark.parametrize(("stage", "refused"), [("dev", False), ("stage", True), ("prod", True)])
 def test_open_api_only_in_dev(stage: str, refused: bool) -> None:
-    template = load_template(parameters={"AuthMode": "NONE", "Stage": stage})
+    template = load_template(
+        parameters={"AuthMode": "NONE", "Stage": stage, "ExchangeApiUrl": "https://exchange.partner.test"}
+    )
     assert "Auth" not in _http_api(template)
     assert bool(template.rule_violations()) is refused
 
@@ -558,7 +675,13 @@ def test_samconfig_environment_deploys_its_own_stage(template: Template, env: st
     assert set(overrides) <= set(template.parameters())
     assert "ExchangeApiUrl" in overrides
     assert "AuthMode" in overrides
-    assert load_template(parameters=overrides).rule_violations() == []
+    violations = load_template(parameters=overrides).rule_violations()
+    if env == "dev":
+        assert violations == []
+    else:
+        # Until someone sets the exchange's real URL, deploying stage or prod is refused.
+        assert len(violations) == 1
+        assert "placeholder" in violations[0]
     assert "CAPABILITY_IAM" in deploy["capabilities"]
     assert deploy["resolve_s3"] is True
     assert isinstance(deploy["confirm_changeset"], bool)

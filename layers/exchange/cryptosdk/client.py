@@ -113,6 +113,7 @@ class ExchangeClient:
         order_lookup_window: timedelta = MATCH_CLOCK_SKEW,
         order_lookup_limit: int = 50,
         order_lookup_delay: float = 1.0,
+        on_attempt: Callable[[int | None], None] | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._keys = keys
@@ -126,6 +127,8 @@ class ExchangeClient:
         self._lookup_window = order_lookup_window
         self._lookup_limit = order_lookup_limit
         self._lookup_delay = order_lookup_delay
+        # Told the HTTP status of every attempt (None: no answer); Lambda wires it to metrics.
+        self._on_attempt = on_attempt
 
     def __repr__(self) -> str:
         return f"ExchangeClient(base_url={self._base_url!r})"
@@ -352,6 +355,8 @@ class ExchangeClient:
         request_id: str | None = None,
         upstream_message: str | None = None,
     ) -> None:
+        if self._on_attempt is not None:
+            self._on_attempt(status)
         fields: dict[str, Any] = {
             "method": call.method,
             "path": call.path,
@@ -513,6 +518,7 @@ def _parse(model: type[M], data: Any, path: str) -> M:
 def get_client() -> ExchangeClient:
     """The process-wide client (one pooled session, keys from Secrets Manager), built on first use."""
     from cryptosdk.config import get_settings
+    from cryptosdk.observability import count_exchange_attempt
     from cryptosdk.secrets import SecretsManagerKeyProvider
 
     settings = get_settings()
@@ -524,4 +530,5 @@ def get_client() -> ExchangeClient:
         read_timeout=settings.read_timeout_seconds,
         retry=RetryPolicy(max_attempts=settings.max_attempts),
         pool_size=max(DEFAULT_POOL_SIZE, settings.poller_concurrency * 2),
+        on_attempt=count_exchange_attempt,
     )

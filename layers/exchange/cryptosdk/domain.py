@@ -140,6 +140,8 @@ class Order(_Model):
     next_poll_at: UtcDatetime | None = None
     poll_failures: int = 0
     failure_reason: str | None = None
+    # The invocation that made the latest write (API Gateway request id or poller event id).
+    correlation_id: str | None = None
 
     @field_validator("created_at", "updated_at", "next_poll_at", mode="before")
     @classmethod

@@ -1,4 +1,7 @@
-"""OrderStatusChanged events on the product's EventBridge bus: batched, failed entries retried."""
+"""OrderStatusChanged events on the product's EventBridge bus: batched, failed entries retried.
+
+Published only by OrderEventsFunction from the orders table's stream (`cryptosdk.outbox`).
+"""
 
 from __future__ import annotations
 
@@ -21,10 +24,14 @@ BATCH_SIZE = 10
 
 
 class OrderStatusChanged(BaseModel):
-    """The event the rest of the product subscribes to; amounts stay decimal strings."""
+    """The event the rest of the product subscribes to; amounts stay decimal strings.
+
+    Delivery is at least once: `event_id` (order id + the version the write produced) is the same
+    on every delivery of one change, so a consumer drops the repeats by it."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
+    event_id: str
     order_id: str
     user_id: str
     external_ref: str | None = None
@@ -35,6 +42,8 @@ class OrderStatusChanged(BaseModel):
     deposit_tx_id: str | None = None
     payout_tx_id: str | None = None
     amount_to_receive: str | None = None
+    # The request (API Gateway request id) or poller run whose write caused the change.
+    correlation_id: str | None = None
 
 
 class PublishReport(BaseModel):

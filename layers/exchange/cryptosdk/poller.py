@@ -14,7 +14,8 @@ One run (`poll_due_orders`):
 - stops taking new orders `stop_margin` before the Lambda deadline, and an in-flight order that
   reaches `write_margin` is dropped before its write: every order is either updated (version + 1)
   or untouched, never half-written;
-- publishes one OrderStatusChanged per status change, as soon as ten are ready and at the end.
+- publishes nothing: each status write reaches the bus through the orders table's stream
+  (`cryptosdk.outbox`), so a run that dies after its write still has its event sent.
 
 `refresh_order` runs the same per-order path for one order (the manual refresh route).
 """
@@ -42,8 +43,6 @@ from cryptosdk.domain import (
     to_iso,
     utc_now,
 )
-from cryptosdk.events import BATCH_SIZE, OrderStatusChanged
-from cryptosdk.money import optional_decimal_text
 from cryptosdk.observability import logger, metrics
 from cryptosdk.reconcile import RecentOrders
 from cryptosdk.status import (
@@ -59,7 +58,6 @@ from cryptosdk.status import (
 if TYPE_CHECKING:
     from cryptosdk.client import ExchangeClient
     from cryptosdk.config import Settings
-    from cryptosdk.events import EventPublisher
     from cryptosdk.models import Deposit, ExchangeOrder, Withdrawal
     from cryptosdk.storage import OrderStore
 
@@ -77,7 +75,7 @@ class PollerOptions:
     unpaid_ttl: timedelta = timedelta(hours=1)
     # An intent not found upstream after this long is marked failed (the create never happened).
     reconcile_deadline: timedelta = timedelta(minutes=15)
-    # No new order starts with less than this left: room for in-flight calls and the last publish.
+    # No new order starts with less than this left: room for the in-flight calls and writes.
     stop_margin_seconds: float = 10.0
     # An in-flight order with less than this left drops its write (stays untouched, due next run).
     write_margin_seconds: float = 3.0
@@ -101,7 +99,6 @@ class PollerOptions:
 class PollerDeps:
     client: ExchangeClient
     store: OrderStore
-    publisher: EventPublisher
     clock: Clock = utc_now
 
 
@@ -125,7 +122,7 @@ def dynamodb_client(concurrency: int, **kwargs: Any) -> Any:
 
 
 def default_deps(concurrency: int | None = None) -> PollerDeps:
-    """Client, store and publisher for the configured stack, built once per container and
+    """Client and store for the configured stack, built once per container and
     concurrency: a warm invocation reuses their connection pools."""
     from cryptosdk.client import get_client
     from cryptosdk.config import get_settings
@@ -138,13 +135,11 @@ def default_deps(concurrency: int | None = None) -> PollerDeps:
 
 @lru_cache(maxsize=8)
 def _container_deps(workers: int, settings: Settings, client: ExchangeClient) -> PollerDeps:
-    from cryptosdk.events import EventPublisher
     from cryptosdk.storage import OrderStore
 
     return PollerDeps(
         client=client,
         store=OrderStore(settings.orders_table, client=dynamodb_client(workers)),
-        publisher=EventPublisher(settings.event_bus_name),
     )
 
 
@@ -397,29 +392,11 @@ def decide_failure(
     )
 
 
-def status_event(before: Order, after: Order) -> OrderStatusChanged:
-    deposit_tx = next((d.tx_id for d in reversed(after.deposits) if d.tx_id), None)
-    payout_tx = next((w.tx_id for w in reversed(after.withdrawals) if w.tx_id), None)
-    amount = after.amount_to_receive
-    return OrderStatusChanged(
-        order_id=after.id,
-        user_id=after.user_id,
-        external_ref=after.external_ref,
-        exchange_order_id=after.exchange_order_id,
-        old_status=before.status.value,
-        new_status=after.status.value,
-        changed_at=after.updated_at,
-        deposit_tx_id=deposit_tx,
-        payout_tx_id=payout_tx,
-        amount_to_receive=optional_decimal_text(amount),
-    )
-
-
 # -- one order ----------------------------------------------------------------------------------
 
 
 class Outcome(StrEnum):
-    CHANGED = "changed"  # the status moved (one event)
+    CHANGED = "changed"  # the status moved (its event comes from the stream)
     UPDATED = "updated"  # exchange fields or schedule written, status unchanged
     FAILED = "failed"  # the exchange call failed; back-off written when possible
     SKIPPED = "skipped"  # left untouched: deadline, or newer state already stored
@@ -430,7 +407,6 @@ class OrderResult:
     order_id: str
     outcome: Outcome
     order: Order | None = None
-    event: OrderStatusChanged | None = None
     rereads: int = 0
     error: Exception | None = None
 
@@ -492,7 +468,7 @@ def _write(order: Order, snapshot: Snapshot, ctx: PollContext) -> OrderResult:
         except InvalidTransitionError:
             return OrderResult(order.id, Outcome.SKIPPED, current, rereads=rereads)
         if decision.new_status is not None:
-            return OrderResult(order.id, Outcome.CHANGED, updated, status_event(current, updated), rereads)
+            return OrderResult(order.id, Outcome.CHANGED, updated, rereads=rereads)
         return OrderResult(order.id, Outcome.UPDATED, updated, rereads=rereads)
 
 
@@ -513,7 +489,7 @@ def _record_failure(order: Order, error: errors.ExchangeError, ctx: PollContext)
         # Someone else wrote since we read it; their write already rescheduled the order.
         return OrderResult(order.id, Outcome.FAILED, order, error=error)
     if decision.new_status is not None:
-        return OrderResult(order.id, Outcome.CHANGED, updated, status_event(order, updated))
+        return OrderResult(order.id, Outcome.CHANGED, updated)
     return OrderResult(order.id, Outcome.FAILED, updated, error=error)
 
 
@@ -544,8 +520,6 @@ class PollSummary:
     rereads: int = 0
     rate_limited: int = 0
     items_read: int = 0
-    events_sent: int = 0
-    events_failed: int = 0
     oldest_due_lag_seconds: float = 0.0
     stopped_early: bool = False
     min_concurrency: int = 0
@@ -613,12 +587,11 @@ def _due_orders(
 
 
 class _Run:
-    """The bookkeeping of one run on the main thread: results in, events out in tens."""
+    """The bookkeeping of one run on the main thread: results in, counted."""
 
     def __init__(self, ctx: PollContext, summary: PollSummary) -> None:
         self.ctx = ctx
         self.summary = summary
-        self.events: list[OrderStatusChanged] = []
         self.in_flight: set[Future[OrderResult]] = set()
 
     def collect(self, timeout: float | None = 0) -> None:
@@ -626,16 +599,10 @@ class _Run:
             return
         done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
         for future in done:
-            result = future.result()
-            self.summary.count(result)
-            if result.event is not None:
-                self.events.append(result.event)
-        while len(self.events) >= BATCH_SIZE:
-            self.publish(self.events[:BATCH_SIZE])
-            self.events = self.events[BATCH_SIZE:]
+            self.summary.count(future.result())
 
     def drain(self) -> None:
-        """Wait for in-flight orders while the deadline allows, then publish what is ready."""
+        """Wait for in-flight orders while the deadline allows."""
         deadline = self.ctx.deadline
         while self.in_flight:
             budget = deadline.remaining() - deadline.write_margin
@@ -645,22 +612,6 @@ class _Run:
                 )
                 break
             self.collect(timeout=min(budget, 1.0))
-        if self.events:
-            self.publish(self.events)
-            self.events = []
-
-    def publish(self, events: Sequence[OrderStatusChanged]) -> None:
-        try:
-            report = self.ctx.deps.publisher.publish(list(events))
-        except Exception:
-            # The status writes are done; the events are lost for this run and logged for replay.
-            logger.exception("events not published", extra={"order_ids": [e.order_id for e in events]})
-            self.summary.events_failed += len(events)
-            return
-        self.summary.events_sent += report.sent
-        self.summary.events_failed += len(report.failed)
-        if report.failed:
-            logger.warning("events refused", extra={"order_ids": [e.order_id for e in report.failed]})
 
 
 def poll_due_orders(
@@ -691,7 +642,7 @@ def poll_due_orders(
                     break
                 run.in_flight.add(pool.submit(_run_one, order, ctx))
         finally:
-            # Also after a failed index read: what was written must still be announced.
+            # Also after a failed index read: count what was written.
             summary.stopped_early = stop()
             run.drain()
     finally:
@@ -720,12 +671,11 @@ def _emit_metrics(summary: PollSummary) -> None:
 
 @dataclass(frozen=True)
 class RefreshResult:
-    """What a manual refresh did: the order as stored now, its status event if the status moved,
-    and whether that event reached the bus (None when there was none to send)."""
+    """What a manual refresh did: the order as stored now, and whether this refresh moved its
+    status (the event for that change comes from the orders table's stream)."""
 
     order: Order
-    event: OrderStatusChanged | None = None
-    event_published: bool | None = None
+    changed: bool = False
 
 
 def refresh(
@@ -736,9 +686,8 @@ def refresh(
     options: PollerOptions | None = None,
 ) -> RefreshResult:
     """Poll one order now (the manual refresh route): the same fetch, decision and conditional
-    write as the scheduled run, and its event if the status moved. Raises the exchange's error
-    (after recording the back-off) so the route can answer it; OrderNotFoundError when unknown.
-    A failed publish does not undo the stored change: it is logged and reported in the result."""
+    write as the scheduled run. Raises the exchange's error (after recording the back-off) so the
+    route can answer it; OrderNotFoundError when unknown."""
     # Lazy: the order service (and its validation imports) is off the scheduled run's path.
     from cryptosdk.orders import get_order
 
@@ -750,42 +699,12 @@ def refresh(
     ctx = PollContext(deps, options, Deadline(), Pacer(1), RecentOrders(deps.client))
     ctx.pacer.acquire(lambda: False)
     result = _run_one(order, ctx)
-    published = None if result.event is None else _publish_refresh_event(deps, result.event)
     if result.outcome == Outcome.FAILED and result.error is not None:
         raise result.error
     if result.outcome == Outcome.SKIPPED:
         # Lost a race with a newer write: show what is stored now.
         return RefreshResult(deps.store.get(order_id) or order)
-    return RefreshResult(result.order or order, result.event, published)
-
-
-def _publish_refresh_event(deps: PollerDeps, event: OrderStatusChanged) -> bool:
-    try:
-        report = deps.publisher.publish([event])
-    except Exception as exc:
-        # The change is stored already; an error answer would tell the caller it was not. The
-        # error's text may echo request data, so only its type and code are logged.
-        logger.warning(
-            "refresh event not published",
-            extra={
-                "order_id": event.order_id,
-                "error_type": type(exc).__name__,
-                "error_code": _aws_code(exc),
-            },
-        )
-        return False
-    if report.failed:
-        logger.warning("refresh event refused", extra={"order_id": event.order_id})
-        return False
-    return True
-
-
-def _aws_code(error: Exception) -> str | None:
-    response = getattr(error, "response", None)
-    if not isinstance(response, dict):
-        return None
-    code = response.get("Error", {}).get("Code")
-    return str(code) if code else None
+    return RefreshResult(result.order or order, result.outcome == Outcome.CHANGED)
 
 
 def refresh_order(

@@ -32,6 +32,7 @@ from cryptosdk.domain import (
     utc_now,
 )
 from cryptosdk.money import optional_decimal_text
+from cryptosdk.observability import correlation_id
 from cryptosdk.status import OrderStatus, can_transition_with_history, is_terminal
 
 BY_USER_INDEX = "ByUser"
@@ -79,6 +80,7 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "nextPollAt": to_iso(order.next_poll_at) if order.next_poll_at else None,
         "pollFailures": order.poll_failures,
         "failureReason": order.failure_reason,
+        "correlationId": order.correlation_id,
     }
     return {k: v for k, v in item.items() if v is not None}
 
@@ -119,6 +121,7 @@ def item_to_order(item: Mapping[str, Any]) -> Order:
         next_poll_at=item.get("nextPollAt"),
         poll_failures=int(item.get("pollFailures", 0)),
         failure_reason=item.get("failureReason"),
+        correlation_id=item.get("correlationId"),
     )
 
 
@@ -196,7 +199,9 @@ class OrderStore:
         """Record an order before the upstream create, so a crash afterwards loses nothing.
 
         Never overwrites an order, except a failed intent (nothing exists upstream) at exactly
-        `replacing_failed_version`, which a retry with the same Idempotency-Key may place again."""
+        `replacing_failed_version`, which a retry with the same Idempotency-Key may place again.
+        The item carries the writing invocation's correlation id (`correlationId`)."""
+        order = order.model_copy(update={"correlation_id": correlation_id()})
         condition = "attribute_not_exists(id)"
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -230,7 +235,10 @@ class OrderStore:
         now: datetime | None = None,
     ) -> Order:
         """One conditional UpdateItem: the new fields, a history entry when the status changes,
-        version + 1; fails with StaleOrderError when the stored version is not `expected_version`."""
+        version + 1; fails with StaleOrderError when the stored version is not `expected_version`.
+
+        `correlationId` becomes this invocation's (removed outside one), so the item and the event
+        a write causes always name the request or poller run that wrote it."""
         expected = order.version if expected_version is None else expected_version
         now = now or utc_now()
         changes = dict(new_fields)
@@ -245,7 +253,12 @@ class OrderStore:
         if new_status is not None and is_terminal(OrderStatus(new_status)):
             changes["poll_shard"] = None
             changes["next_poll_at"] = None
-        changes.update(status_history=tuple(history), updated_at=now, version=expected + 1)
+        changes.update(
+            status_history=tuple(history),
+            updated_at=now,
+            version=expected + 1,
+            correlation_id=correlation_id(),
+        )
         updated = Order.model_validate({**order.model_dump(), **changes})
 
         before = order_to_item(order)

@@ -19,11 +19,14 @@ EVENTS = sorted((REPO_ROOT / "events").glob("*.json"))
 
 
 def target_function(event: dict[str, Any]) -> str:
-    """The function the template wires this event to: by routeKey, or the scheduled one."""
+    """The function the template wires this event to: by routeKey, the stream's, or the scheduled one."""
     template = load_template()
     if "routeKey" in event:
         return next(r.function for r in template.routes() if r.route_key == event["routeKey"])
-    assert event.get("detail-type") == "Scheduled Event", "events/ holds HTTP and schedule events only"
+    if "Records" in event:
+        assert {r["eventSource"] for r in event["Records"]} == {"aws:dynamodb"}
+        return next(s.function for s in template.stream_sources())
+    assert event.get("detail-type") == "Scheduled Event", "events/ holds HTTP, stream, schedule events"
     return next(s.function for s in template.schedules())
 
 
@@ -52,6 +55,8 @@ def test_every_recorded_event_invokes_cleanly(invoker: Invoker, event_file: Path
         assert isinstance(result, dict)
         assert 200 <= result["statusCode"] < 500, result
         json.loads(result["body"])  # our API always answers JSON
+    if "Records" in event:
+        assert result == {"batchItemFailures": []}  # every record published
 
 
 def test_a_function_can_be_named_by_folder_or_logical_id(invoker: Invoker) -> None:

@@ -19,15 +19,19 @@ import requests
 
 from cryptosdk.client import ExchangeClient
 from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange, new_order_id, shard_for
-from cryptosdk.events import EventPublisher
 from cryptosdk.models import CreateOrderRequest, InstrumentRef
-from cryptosdk.poller import PollerDeps, PollerOptions, PollSummary, poll_due_orders
+from cryptosdk.poller import PollerDeps, PollerOptions, PollSummary, poll_due_orders, refresh_order
 from cryptosdk.retry import RetryPolicy
 from cryptosdk.secrets import StaticKeyProvider
 from cryptosdk.status import OrderStatus
 from cryptosdk.storage import OrderStore
+from local.aws_local import MotoServer, free_port
+from local.provision import create_tables
 from local.sandbox import SandboxServer
 from local.sandbox.deposit_addresses import deposit_address
+from local.streams import bind_mappings
+from local.template import load_template
+from tests.fixtures.aws import invoke_in_process
 from tests.fixtures.dynamodb_local import DynamoDBLocalTables
 
 SHARDS = 4
@@ -64,7 +68,10 @@ class World:
     http: requests.Session
     clients: list[ExchangeClient] = field(default_factory=list)
     default_client: ExchangeClient | None = None
-    publisher: EventPublisher | None = None
+    # Runs the orders table's stream through OrderEventsFunction (default: moto's table).
+    deliver_stream: Callable[[], int] | None = None
+    # Where another process reaches the store's table (None: moto in this process only).
+    dynamodb_endpoint: str | None = None
 
     # -- poller side --------------------------------------------------------------------------
 
@@ -80,14 +87,11 @@ class World:
         return client
 
     def deps(self, client: ExchangeClient | None = None, store: OrderStore | None = None) -> PollerDeps:
-        if self.publisher is None:
-            self.publisher = EventPublisher(self.aws.event_bus_name)
         if client is None and self.default_client is None:
             self.default_client = self.client()
         return PollerDeps(
             client=client or self.default_client or self.client(),
             store=store or self.store,
-            publisher=self.publisher,
             clock=self.clock,
         )
 
@@ -102,6 +106,10 @@ class World:
         options.setdefault("concurrency", 4)
         chosen = PollerOptions(**options)
         return poll_due_orders(remaining_ms=remaining_ms, deps=deps or self.deps(), options=chosen)
+
+    def refresh_one(self, order: Order) -> Order:
+        """The manual refresh of one order (the poller's per-order path, one write)."""
+        return refresh_order(order.id, deps=self.deps(), options=PollerOptions(shard_count=SHARDS))
 
     def later(self, delta: timedelta = timedelta(hours=1)) -> None:
         """Move past every back-off (capped at 30 min) so each active order is due again."""
@@ -209,18 +217,39 @@ class World:
     def item(self, order: Order) -> dict[str, Any]:
         return dict(self.aws.table().get_item(Key={"id": order.id}, ConsistentRead=True)["Item"])
 
+    def received_events(self) -> list[dict[str, Any]]:
+        """Events on the bus after the store's stream went through OrderEventsFunction."""
+        (self.deliver_stream or self.aws.deliver_stream)()
+        events: list[dict[str, Any]] = self.aws.received_events(deliver=False)
+        return events
+
     def events_for(self, order: Order) -> list[tuple[str, str]]:
         return [
             (event["detail"]["oldStatus"], event["detail"]["newStatus"])
-            for event in self.aws.received_events()
+            for event in self.received_events()
             if event["detail"]["orderId"] == order.id
         ]
 
 
-def _world(aws: Any, sandbox: SandboxServer, store: OrderStore) -> Iterator[World]:
+def _world(
+    aws: Any,
+    sandbox: SandboxServer,
+    store: OrderStore,
+    deliver_stream: Callable[[], int] | None = None,
+    dynamodb_endpoint: str | None = None,
+) -> Iterator[World]:
     http = requests.Session()
     keys = StaticKeyProvider(sandbox.public_key, sandbox.secret_key)
-    built = World(sandbox, aws, store, Clock(), keys, http)
+    built = World(
+        sandbox,
+        aws,
+        store,
+        Clock(),
+        keys,
+        http,
+        deliver_stream=deliver_stream,
+        dynamodb_endpoint=dynamodb_endpoint,
+    )
     yield built
     built.clear_faults()
     for client in built.clients:
@@ -240,7 +269,45 @@ def world_on_dynamodb_local(
     """`world` with the orders table in DynamoDB Local: moto's conditional writes are not atomic
     under threads, so races between pollers are judged on the real engine."""
     store = OrderStore(dynamodb_local_tables.orders_table, client=dynamodb_local_tables.client)
-    yield from _world(aws, sandbox, store)
+    template = aws.names.template
+    queues = {q: template.physical_name(q) for q in template.resources("AWS::SQS::Queue")}
+    mappings = dynamodb_local_tables.stream_mappings(invoke_in_process, aws.sqs, queues)
+    endpoint = dynamodb_local_tables.server.endpoint
+    yield from _world(aws, sandbox, store, lambda: sum(m.poll() for m in mappings), endpoint)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's server (what the local stack runs when Java is missing), reachable from another
+    process; it shares this process's moto state, which each test's `aws` resets."""
+    with MotoServer(free_port()) as server:
+        yield server.endpoint
+
+
+@pytest.fixture
+def world_on_moto_server(aws: Any, sandbox: SandboxServer, moto_server: str) -> Iterator[World]:
+    """`world` with the orders table (and its stream) in moto's server."""
+    import boto3
+
+    names = {t.logical_id: f"{t.logical_id}-{uuid.uuid4().hex[:8]}" for t in load_template().tables()}
+    template = load_template(physical_names=names)
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    client = session.client("dynamodb", endpoint_url=moto_server)
+    create_tables(client, template)
+    mappings = bind_mappings(
+        template.stream_sources(),
+        table_names=names,
+        dynamodb=client,
+        streams=session.client("dynamodbstreams", endpoint_url=moto_server),
+        invoke=invoke_in_process,
+        sqs=aws.sqs,
+        queue_names={q: template.physical_name(q) for q in template.resources("AWS::SQS::Queue")},
+        retry_delay_seconds=0.0,
+    )
+    store = OrderStore(names["OrdersTable"], client=client)
+    yield from _world(aws, sandbox, store, lambda: sum(m.poll() for m in mappings), moto_server)
 
 
 def history(order: Order) -> list[str]:

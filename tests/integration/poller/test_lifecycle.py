@@ -52,7 +52,7 @@ def test_happy_path_ends_completed_with_tx_ids_and_one_event_per_change(world: W
         ("exchanging", "sending"),
         ("sending", "completed"),
     ]
-    completed = [e for e in world.aws.received_events() if e["detail"]["orderId"] == order.id][-1]
+    completed = [e for e in world.received_events() if e["detail"]["orderId"] == order.id][-1]
     assert completed["detail-type"] == "OrderStatusChanged"
     assert completed["detail"]["payoutTxId"] == payout.tx_id
     assert completed["detail"]["depositTxId"] == deposit.tx_id

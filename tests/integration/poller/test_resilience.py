@@ -198,7 +198,7 @@ def test_a_run_that_hits_its_deadline_leaves_every_order_consistent(world: World
     for order, original in zip(untouched, [o for o in orders if world.stored(o).version == 1], strict=True):
         assert order.status == OrderStatus.AWAITING_DEPOSIT
         assert order.next_poll_at == original.next_poll_at  # still due: the next run takes it
-    published = [e for e in world.aws.received_events() if e["detail"]["newStatus"] == "confirming"]
+    published = [e for e in world.received_events() if e["detail"]["newStatus"] == "confirming"]
     assert {e["detail"]["orderId"] for e in published} == {o.id for o in updated}
 
     world.clear_faults()
