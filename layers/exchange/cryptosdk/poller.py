@@ -22,6 +22,7 @@ One run (`poll_due_orders`):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -54,6 +55,7 @@ from cryptosdk.status import (
     poll_interval_cap,
     status_from_exchange,
 )
+from cryptosdk.storage import SCHEDULE_BATCH_SIZE, ScheduleBatch
 
 if TYPE_CHECKING:
     from cryptosdk.client import ExchangeClient
@@ -521,6 +523,8 @@ class PollSummary:
     rate_limited: int = 0
     items_read: int = 0
     oldest_due_lag_seconds: float = 0.0
+    schedule_writes: int = 0  # schedule items moved (back-offs), in batches of 25
+    schedule_conflicts: int = 0  # moves refused by their condition (another writer's schedule stands)
     stopped_early: bool = False
     min_concurrency: int = 0
     duration_seconds: float = 0.0
@@ -589,10 +593,11 @@ def _due_orders(
 class _Run:
     """The bookkeeping of one run on the main thread: results in, counted."""
 
-    def __init__(self, ctx: PollContext, summary: PollSummary) -> None:
+    def __init__(self, ctx: PollContext, summary: PollSummary, batch: ScheduleBatch) -> None:
         self.ctx = ctx
         self.summary = summary
         self.in_flight: set[Future[OrderResult]] = set()
+        self.batch = batch
 
     def collect(self, timeout: float | None = 0) -> None:
         if not self.in_flight:
@@ -600,6 +605,21 @@ class _Run:
         done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
         for future in done:
             self.summary.count(future.result())
+        self.flush(SCHEDULE_BATCH_SIZE)
+
+    def flush(self, at_least: int = 1) -> None:
+        """Write the queued schedule moves once `at_least` are ready, 25 to a call. A failed call
+        leaves those schedules due: the orders are polled again next run, nothing is lost."""
+        moves = self.batch.take(at_least)
+        if not moves:
+            return
+        try:
+            written, conflicts = self.ctx.deps.store.write_schedule_moves(moves)
+        except Exception:
+            logger.exception("schedule moves not written", extra={"moves": len(moves)})
+            return
+        self.summary.schedule_writes += written
+        self.summary.schedule_conflicts += conflicts
 
     def drain(self) -> None:
         """Wait for in-flight orders while the deadline allows."""
@@ -612,6 +632,7 @@ class _Run:
                 )
                 break
             self.collect(timeout=min(budget, 1.0))
+        self.flush()
 
 
 def poll_due_orders(
@@ -625,12 +646,15 @@ def poll_due_orders(
     started = time.monotonic()
     options = options or _default_options()
     deps = deps or default_deps(options.concurrency)
+    # Schedule moves of this run are queued and written in batches by this thread (_Run.flush).
+    batch = ScheduleBatch()
+    deps = dataclasses.replace(deps, store=deps.store.batching(batch))
     now = deps.clock()
     summary = PollSummary(shards=resolve_shards(shards, options.shard_count))
     pacer = Pacer(options.concurrency, base_pause=options.rate_limit_pause_seconds)
     deadline = Deadline(remaining_ms, options.stop_margin_seconds, options.write_margin_seconds)
     ctx = PollContext(deps, options, deadline, pacer, RecentOrders(deps.client))
-    run = _Run(ctx, summary)
+    run = _Run(ctx, summary, batch)
     stop = deadline.stop_taking_work
     pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="poller")
     try:

@@ -158,8 +158,9 @@ def test_crash_between_create_and_store_leaves_a_reconcilable_intent(api: Call, 
 
     [item] = orders_in_table(aws)
     assert item["status"] == "pending_create"
-    assert item["pollShard"]
-    assert item["nextPollAt"]
+    schedule = aws.table().get_item(Key={"id": f"poll#{item['id']}"})["Item"]
+    assert schedule["pollShard"]
+    assert schedule["nextPollAt"]
     intent = item_to_order(item)
     upstream = get_client().list_orders(limit=20)
     since = intent.created_at - timedelta(seconds=1)
@@ -177,7 +178,7 @@ def test_unknown_create_outcome_answers_202_and_keeps_the_intent(api: Call, aws:
     [item] = orders_in_table(aws)
     assert item["status"] == "pending_create"
     assert item["id"] == answer.json["id"]
-    assert "nextPollAt" in item
+    assert "nextPollAt" in aws.table().get_item(Key={"id": f"poll#{item['id']}"})["Item"]
 
 
 # -- manual refresh -----------------------------------------------------------------------------
