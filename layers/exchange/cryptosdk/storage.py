@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import threading
 import time
@@ -279,8 +280,9 @@ class OrderStore:
 
     def batching(self, batch: ScheduleBatch) -> OrderStore:
         """This store (same client) with schedule moves queued in `batch` instead of written."""
-        view = OrderStore(self.table_name, self._client, schedule_batch=batch, poll_period=self.poll_period)
-        view.__dict__["_codec"] = self._codec
+        view = copy.copy(self)  # a subclass stays itself; cached client and codec are shared
+        view.__dict__["_client"] = self._client
+        view.schedule_batch = batch
         return view
 
     @cached_property
@@ -548,12 +550,30 @@ class OrderStore:
 
     # reads
 
-    def get(self, order_id: str) -> Order | None:
+    def get(self, order_id: str, *, with_schedule: bool = False) -> Order | None:
+        """One order; `with_schedule` also reads its poll schedule item (next_poll_at and
+        poll_failures as stored there; None when the order has none, i.e. it ended)."""
         answer = self._client.get_item(
             TableName=self.table_name, Key={"id": {"S": order_id}}, ConsistentRead=True
         )
         item = answer.get("Item")
-        return item_to_order(self._from_av(item)) if item else None
+        order = item_to_order(self._from_av(item)) if item else None
+        if order is None or not with_schedule or order.poll_shard is not None:
+            return order
+        schedule = self._client.get_item(
+            TableName=self.table_name, Key={"id": {"S": schedule_id(order_id)}}, ConsistentRead=True
+        ).get("Item")
+        if schedule is None:
+            return order
+        plain = self._from_av(schedule)
+        return order.model_copy(
+            update={
+                "next_poll_at": Order.model_validate(
+                    {**order.model_dump(), "next_poll_at": plain["nextPollAt"]}
+                ).next_poll_at,
+                "poll_failures": int(plain.get("pollFailures", 0)),
+            }
+        )
 
     def list_by_user(
         self, user_id: str, limit: int = 20, cursor: str | None = None

@@ -28,7 +28,8 @@ def test_an_intent_the_exchange_did_create_is_adopted_with_its_deposit_details(w
     assert adopted.status == OrderStatus.AWAITING_DEPOSIT
     assert history(adopted) == ["pending_create", "awaiting_deposit"]
     assert adopted.status_history[-1].reason == "reconciled from the exchange's order list"
-    assert adopted.next_poll_at == world.clock() + timedelta(minutes=1)  # just entered awaiting_deposit
+    # Just entered awaiting_deposit (polled every minute): its schedule stays due, unwritten.
+    assert adopted.next_poll_at == intent.next_poll_at
     assert world.events_for(intent) == [("pending_create", "awaiting_deposit")]
 
 
@@ -61,8 +62,8 @@ def test_an_intent_never_created_upstream_waits_then_fails_after_the_deadline(wo
     pending = world.stored(intent)
     assert (waiting.changed, waiting.updated) == (0, 1)
     assert pending.status == OrderStatus.PENDING_CREATE
-    assert pending.version == 2
-    assert pending.next_poll_at == world.clock() + timedelta(seconds=30)
+    assert pending.version == 1  # nothing changed, nothing written
+    assert pending.next_poll_at == intent.next_poll_at  # polled again next run (30 s < the period)
     assert world.events_for(intent) == []
     world.later(timedelta(minutes=16))
 
