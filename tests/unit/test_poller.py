@@ -273,8 +273,8 @@ def test_nothing_new_only_reschedules() -> None:
     ("waited", "interval"),
     [
         (timedelta(0), timedelta(minutes=1)),
-        (timedelta(minutes=3), timedelta(minutes=2)),
-        (timedelta(minutes=10), timedelta(minutes=4)),
+        (timedelta(minutes=3), timedelta(minutes=1)),
+        (timedelta(minutes=10), timedelta(minutes=5)),
         (timedelta(minutes=40), timedelta(minutes=8)),
     ],
 )

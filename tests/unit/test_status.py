@@ -169,17 +169,17 @@ def test_failures_back_off_exponentially_up_to_a_cap(status: OrderStatus) -> Non
     assert next_poll_delay(status, 10**9) == max(base, MAX_POLL_BACKOFF)
 
 
-def test_awaiting_deposit_interval_doubles_with_the_wait_up_to_eight_minutes() -> None:
+def test_awaiting_deposit_interval_grows_with_the_wait_up_to_eight_minutes() -> None:
     waits = [timedelta(seconds=s) for s in range(0, 3 * 3600, 30)]
     intervals = [awaiting_deposit_interval(w) for w in waits]
 
     assert intervals == sorted(intervals)
-    assert sorted(set(intervals)) == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    assert sorted(set(intervals)) == [timedelta(minutes=m) for m in (1, 5, 8)]
     assert intervals[-1] == AWAITING_DEPOSIT_MAX_INTERVAL
-    # The boundaries: 2, 6 and 14 minutes of waiting.
-    assert awaiting_deposit_interval(timedelta(minutes=2) - timedelta(seconds=1)) == timedelta(minutes=1)
-    assert awaiting_deposit_interval(timedelta(minutes=2)) == timedelta(minutes=2)
-    assert awaiting_deposit_interval(timedelta(minutes=14)) == timedelta(minutes=8)
+    # The boundaries: 5 and 20 minutes of waiting.
+    assert awaiting_deposit_interval(timedelta(minutes=5) - timedelta(seconds=1)) == timedelta(minutes=1)
+    assert awaiting_deposit_interval(timedelta(minutes=5)) == timedelta(minutes=5)
+    assert awaiting_deposit_interval(timedelta(minutes=20)) == timedelta(minutes=8)
 
 
 def test_the_wait_paces_only_orders_awaiting_a_deposit() -> None:

@@ -92,7 +92,7 @@ def test_a_poll_that_finds_nothing_new_after_a_long_wait_backs_off_with_one_sche
     assert (summary.changed, summary.schedule_writes) == (0, 1)
     assert stored.version == order.version  # the order item is untouched
     assert stored.next_poll_at == world.clock() + awaiting_deposit_interval(waited)
-    assert awaiting_deposit_interval(waited) == timedelta(minutes=4)
+    assert awaiting_deposit_interval(waited) == timedelta(minutes=5)
     assert world.poll().due == 0  # backed off: not due until then
 
 
