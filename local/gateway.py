@@ -397,7 +397,8 @@ class _Handler(BaseHTTPRequestHandler):
         elapsed_ms = (time.perf_counter() - started) * 1000
         log = self.server.gateway.request_log
         if log is not None:
-            log(f"{self.command} {urlsplit(self.path).path} {answer.status} {elapsed_ms:.0f}ms")
+            line = f"{self.command} {urlsplit(self.path).path} {answer.status} {elapsed_ms:.0f}ms"
+            log(escape_controls(line))
 
     def _send(self, answer: HttpAnswer) -> None:
         head = [f"{self.protocol_version} {answer.status} {_reason(answer.status)}".rstrip()]
@@ -472,3 +473,12 @@ class GatewayServer(Service):
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as \\xNN, so a caller's NUL, newline or
+    terminal escape in a path cannot forge or garble a line of the request log."""
+    return _CONTROL_CHARS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)

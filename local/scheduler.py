@@ -9,6 +9,7 @@ one function: a slow run delays the next tick instead of stacking runs.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,9 +98,13 @@ class Scheduler:
         return self
 
     def _loop(self, schedule: Schedule, period: float) -> None:
-        # EventBridge fires the first tick one period after the rule is created, not at once.
-        while not self._stop.wait(period):
+        # EventBridge fires the first tick one period after the rule is created, not at once, and
+        # then every period from there, however long a run takes: a run longer than the period
+        # delays the next tick only until it ends (here ticks never overlap), it never adds to it.
+        next_tick = time.monotonic() + period
+        while not self._stop.wait(max(0.0, next_tick - time.monotonic())):
             self.fire(schedule)
+            next_tick = max(next_tick + period, time.monotonic())
 
     def fire(self, schedule: Schedule) -> Any:
         event = scheduled_event(schedule.rule_name, self._region)

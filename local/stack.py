@@ -49,6 +49,8 @@ from local.runtime import (
     function_specs,
     lambda_environment,
 )
+from local.sam_env import FILE_NAME as SAM_ENV_FILE
+from local.sam_env import write_sam_env
 from local.scheduler import Schedule, Scheduler
 from local.service import Service
 from local.streams import StreamService, bind_mappings
@@ -402,6 +404,10 @@ class LocalStack(Service):
         assert self.info is not None
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         (self.options.state_dir / STATE_FILE).write_text(json.dumps(asdict(self.info), indent=2) + "\n")
+        # For the real `sam local invoke/start-api` (Docker) against this stack: see local/sam_env.py.
+        write_sam_env(
+            self.options.state_dir / SAM_ENV_FILE, self._function_specs(self._template()), asdict(self.info)
+        )
 
     def child_pids(self) -> list[int]:
         pids = [self.dynamodb.pid] if self.dynamodb and self.dynamodb.pid else []

@@ -10,9 +10,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cryptosdk import api_examples
+from cryptosdk import api_examples, snapstart
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
-from cryptosdk.api_models import AddressValidateBody, AddressVerdictOut, CreateOrderBody, OrderOut
+from cryptosdk.api_models import (
+    HEADER_TEXT,
+    AddressValidateBody,
+    AddressVerdictOut,
+    CreateOrderBody,
+    OrderOut,
+)
 from cryptosdk.observability import logger, metrics, traced
 
 app = build_resolver()
@@ -66,7 +72,8 @@ def create_order(
         Header(
             min_length=1,
             max_length=128,
-            description="One key per intended order",
+            pattern=HEADER_TEXT,
+            description="One key per intended order (no control characters)",
             openapi_examples=api_examples.param("A UUID per order", "3b2f6c1e-8d4a-4f0e-9c55-2a7d1e9b0c41"),
         ),
     ],
@@ -77,7 +84,8 @@ def create_order(
     subject = token_subject(app)
     request = body.to_domain(user_id=subject or body.user_id)
     placement = place(request, idempotency_key, body.model_dump(mode="json", by_alias=True))
-    order = get_order(placement.order_id)
+    # A replay (or a pending outcome) reads the stored order; a fresh placement already holds it.
+    order = placement.order or get_order(placement.order_id)
     metrics.add_metric(
         name="OrdersPlaced" if placement.created else "OrdersPending", unit=MetricUnit.Count, value=1
     )
@@ -98,3 +106,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     register_lambda_context(context)
     return resolve(app, event, context)
+
+
+# SnapStart (template parameter SnapStart=true): what the first request needs goes into the snapshot.
+snapstart.register(
+    snapstart.STORE,
+    snapstart.EXCHANGE,
+    snapstart.IDEMPOTENCY,
+    snapstart.MODELS,
+    modules=("cryptosdk.orders", "cryptosdk.validation", "cryptosdk.addresses"),
+)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cryptosdk import api_examples
+from cryptosdk import api_examples, snapstart
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve
 from cryptosdk.api_models import Code, DecimalString, InstrumentOut, InstrumentsOut, LegOut, RateOut
 from cryptosdk.observability import logger, metrics, traced
@@ -121,3 +121,12 @@ def get_rate(
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)
+
+
+# SnapStart (template parameter SnapStart=true): what the first request needs goes into the snapshot.
+snapstart.register(
+    snapstart.STORE,
+    snapstart.EXCHANGE,
+    snapstart.MODELS,
+    modules=("cryptosdk.instruments", "cryptosdk.client"),
+)

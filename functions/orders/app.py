@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cryptosdk import api_examples
+from cryptosdk import api_examples, snapstart
 from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
 from cryptosdk.api_models import Ident, OrderOut, OrdersPage
 from cryptosdk.observability import logger, metrics, traced
@@ -132,3 +132,13 @@ def refresh(
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)
+
+
+# SnapStart (template parameter SnapStart=true): what the first request needs goes into the snapshot.
+snapstart.register(
+    snapstart.STORE,
+    snapstart.EXCHANGE,
+    snapstart.POLLER,
+    snapstart.MODELS,
+    modules=("cryptosdk.orders", "cryptosdk.poller"),
+)

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from cryptosdk import snapstart
 from cryptosdk.observability import logger, metrics, traced
 
 
@@ -37,3 +38,7 @@ def lambda_handler(event: PollEvent, context: LambdaContext) -> dict[str, Any]:
 
     summary = poll_due_orders(event.detail.shards, remaining_ms=context.get_remaining_time_in_millis)
     return summary.as_dict()
+
+
+# SnapStart (template parameter SnapStart=true): what the first request needs goes into the snapshot.
+snapstart.register(snapstart.EXCHANGE, snapstart.POLLER, snapstart.MODELS, modules=("cryptosdk.poller",))

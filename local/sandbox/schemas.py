@@ -108,7 +108,10 @@ class EventCommand(_Body):
     kind: str = Field(min_length=1)
 
 
-FaultKind = Literal["429", "500", "502", "503", "504", "424", "latency", "drop", "hang"]
+# "drop-after": the request is carried out, then the connection dropped (the answer is lost);
+# "late": the connection is dropped at once and the request carried out `latencyMs` later (a create
+# the exchange finishes after the caller gave up on it).
+FaultKind = Literal["429", "500", "502", "503", "504", "424", "latency", "drop", "hang", "drop-after", "late"]
 
 
 class FaultSpec(_Body):

@@ -208,6 +208,10 @@ class SandboxServer(Service):
     def clear_faults(self) -> None:
         self.app.faults.clear()
 
+    def _handle_late(self, request: Request, delay: float) -> None:
+        if not self._stopping.wait(delay):
+            self._handle(request)
+
     def restore_defaults(self) -> None:
         """Back to the start-up faults, settings, keys and stats, keeping the orders (between tests)."""
         orders = self.app.orders
@@ -219,9 +223,12 @@ class SandboxServer(Service):
     def respond(self, request: Request) -> Reply | object:
         self.app.stats.request(request.path)
         if request.path.startswith("/api/"):
-            fault = self._apply_faults(request.path)
+            fault = self._apply_faults(request)
             if fault is not None:
                 return fault
+        return self._handle(request)
+
+    def _handle(self, request: Request) -> Reply:
         try:
             return self.app.handle(request)
         except SandboxError as error:
@@ -230,14 +237,21 @@ class SandboxServer(Service):
             logger.exception("sandbox failure on %s %s", request.method, request.path)
             return error_reply(SandboxError(500, "Internal Server Error", "INTERNAL_ERROR"))
 
-    def _apply_faults(self, path: str) -> Reply | object | None:
-        decision = self.app.faults.decide(path)
+    def _apply_faults(self, request: Request) -> Reply | object | None:
+        decision = self.app.faults.decide(request.path)
         if decision.latency_seconds:
             self._stopping.wait(decision.latency_seconds)
         action = decision.action
         if action is None:
             return None
         if action.kind == "drop":
+            return _DROPPED
+        if action.kind == "drop-after":
+            self._handle(request)
+            return _DROPPED
+        if action.kind == "late":
+            delay = action.latency_ms / 1000
+            threading.Thread(target=self._handle_late, args=(request, delay), daemon=True).start()
             return _DROPPED
         if action.kind == "hang":
             self._stopping.wait(action.hang_seconds)

@@ -78,7 +78,7 @@ def test_order_out_is_camel_case_with_string_amounts() -> None:
     assert out["amountToReceive"] == "1234.500000"
     assert out["createdAt"] == "2026-03-01T12:00:00.000000Z"
     assert out["statusHistory"] == [
-        {"status": "confirming", "at": "2026-03-01T12:00:00.000000Z", "reason": None}
+        {"status": "confirming", "at": "2026-03-01T12:00:00.000000Z", "cause": None, "reason": None}
     ]
     assert out["from"] == {"currency": "BTC", "network": "BTC"}
 

@@ -142,3 +142,49 @@ def test_requests_without_bodies_pass_untouched() -> None:
 def test_a_bodiless_command_without_content_type_passes() -> None:
     evt = event(None, content_type=None)
     assert precheck_body(evt) is evt
+
+
+# -- a refused create: the stored refusal answers the same as the exchange's error did -----------
+
+REFUSALS = [
+    errors.DependencyFailedError("LP down", status=424, code="LIQUIDITY_PROVIDER_FAILED"),
+    errors.AmountOutOfLimitsError("Amount Too Small", limit=Decimal("0.001"), bound="min", status=406),
+    errors.RateLimitedError("slow down", retry_after=7.0, status=429),
+    errors.UnsupportedRouteError("no such pair", status=422),
+    errors.AuthError("bad key", status=401),
+]
+
+
+@pytest.mark.parametrize("refused", REFUSALS, ids=lambda e: type(e).__name__)
+def test_a_stored_refusal_answers_like_the_exchange_error_plus_the_order_id(
+    refused: errors.ExchangeError,
+) -> None:
+    from cryptosdk.domain import OrderRefusedError, Refusal
+    from cryptosdk.orders import refusal_of
+
+    stored = Refusal.model_validate_json(refusal_of(refused).model_dump_json(by_alias=True))
+    replayed = answer_for(OrderRefusedError("ord_1", stored))
+    original = answer_for(refused)
+
+    assert (replayed.status, replayed.code, replayed.fields, replayed.retry_after) == (
+        original.status,
+        original.code,
+        original.fields,
+        original.retry_after,
+    )
+    assert replayed.order_id == "ord_1"
+    assert replayed.message.startswith(original.message)
+    assert "new Idempotency-Key" in replayed.message
+    assert replayed.body("req-1")["error"]["orderId"] == "ord_1"
+
+
+def test_a_repeated_json_key_is_400_at_any_depth() -> None:
+    for raw in ('{"a": 1, "a": 2}', '{"x": [{"b": 1, "b": 1}]}'):
+        event = {
+            "requestContext": {"http": {"method": "POST"}},
+            "headers": {"content-type": "application/json"},
+            "body": raw,
+        }
+        with pytest.raises(RequestRejectedError) as refused:
+            precheck_body(event)
+        assert (refused.value.answer.status, refused.value.answer.code) == (400, "duplicate_key")

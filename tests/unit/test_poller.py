@@ -375,23 +375,71 @@ def test_a_found_intent_is_adopted_with_the_exchange_id_and_deposit_address() ->
     assert decision.reason == "reconciled from the exchange's order list"
 
 
+def test_an_intent_not_found_within_the_settle_window_waits_for_the_window_to_close() -> None:
+    intent = stored(OrderStatus.PENDING_CREATE, exchange_order_id=None, last_create_at=T0)
+    now = T0 + timedelta(seconds=10)
+
+    decision = decide(intent, Snapshot(now, None, list_read_at=now), now, OPTIONS)
+
+    assert decision.new_status is None
+    assert not decision.replace
+    assert decision.settle_at == T0 + OPTIONS.settle_window
+    assert decision.fields == {}  # nothing written: the intent stays due
+
+
+def test_a_list_read_before_the_window_closed_proves_nothing_even_when_looked_at_later() -> None:
+    intent = stored(OrderStatus.PENDING_CREATE, exchange_order_id=None, last_create_at=T0)
+    read_early = T0 + OPTIONS.settle_window - timedelta(seconds=1)
+    now = T0 + OPTIONS.settle_window + timedelta(seconds=5)
+
+    decision = decide(intent, Snapshot(now, None, list_read_at=read_early), now, OPTIONS)
+
+    assert not decision.replace
+    assert decision.new_status is None
+
+
+def test_a_list_read_that_proves_nothing_never_places_an_intent_again() -> None:
+    intent = stored(OrderStatus.PENDING_CREATE, exchange_order_id=None, last_create_at=T0)
+    now = T0 + OPTIONS.settle_window * 3
+
+    decision = decide(intent, Snapshot(now, None, list_read_at=None), now, OPTIONS)
+
+    assert not decision.replace
+    assert decision.new_status is None
+    assert decision.fields == {}  # nothing written: looked at again next run
+
+
+def test_an_intent_confirmed_absent_after_the_window_is_placed_again() -> None:
+    intent = stored(OrderStatus.PENDING_CREATE, exchange_order_id=None, last_create_at=T0)
+    now = T0 + OPTIONS.settle_window
+
+    decision = decide(intent, Snapshot(now, None, list_read_at=now), now, OPTIONS)
+
+    assert decision.replace
+    assert decision.fields == {}
+
+
 @pytest.mark.parametrize(
-    ("age", "expected"),
-    [(timedelta(minutes=5), OrderStatus.PENDING_CREATE), (timedelta(minutes=15), OrderStatus.FAILED)],
+    ("changes", "age", "why"),
+    [
+        ({"rate_mode": RateMode.FIXED}, timedelta(minutes=1), "fixed-rate quote"),
+        ({"create_attempts": 3}, timedelta(minutes=1), "no more attempts"),
+        ({}, timedelta(minutes=15), "deadline"),
+    ],
 )
-def test_an_intent_not_found_waits_until_the_reconciliation_deadline(
-    age: timedelta, expected: OrderStatus
+def test_an_intent_confirmed_absent_that_may_not_be_placed_again_fails_with_the_reason(
+    changes: dict[str, Any], age: timedelta, why: str
 ) -> None:
-    intent = stored(OrderStatus.PENDING_CREATE, exchange_order_id=None)
+    intent = stored(OrderStatus.PENDING_CREATE, exchange_order_id=None, **changes)
     now = T0 + age
 
-    decision = decide(intent, Snapshot(now, None), now, OPTIONS)
+    decision = decide(intent, Snapshot(now, None, list_read_at=now), now, OPTIONS)
 
-    assert (decision.new_status or intent.status) == expected
-    if expected == OrderStatus.PENDING_CREATE:
-        assert decision.fields == {"next_poll_at": now + timedelta(seconds=30), "poll_failures": 0}
-    else:
-        assert "not in the exchange's order list" in decision.fields["failure_reason"]
+    assert decision.new_status == OrderStatus.FAILED
+    assert not decision.replace
+    assert decision.cause == "reconciliation"
+    assert "not in the exchange's order list" in decision.fields["failure_reason"]
+    assert why in decision.fields["failure_reason"]
 
 
 def test_failures_back_off_doubling_from_the_status_interval() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -253,14 +254,16 @@ def test_functions_share_runtime_layer_and_architecture(template: Template) -> N
         "OrderEventsFunction",
     }
     for function in functions:
-        assert function.runtime == "python3.11"
+        assert function.runtime == f"python{_makefile_python_version()}"
         assert function.architectures == ["x86_64"]
         assert function.layers == [layer.logical_id]
         assert function.handler == "app.lambda_handler"
         assert function.code_dir.parent == REPO_ROOT / "functions"
         # The layer is the only copy of cryptosdk: no function vendors its own.
         assert not (function.code_dir / "cryptosdk").exists()
-    assert layer.build_method == "python3.11"
+    # The layer's own Makefile builds it: wheels, cryptosdk and bytecode for the runtime's Python.
+    assert layer.build_method == "makefile"
+    assert (layer.content_dir / "Makefile").is_file()
     assert (layer.content_dir / "requirements.txt").is_file()
     assert (layer.content_dir / "cryptosdk" / "__init__.py").is_file()
 
@@ -285,6 +288,20 @@ def test_a_functions_reserved_concurrency_is_read_with_parameters() -> None:
     assert functions["Unreserved"].reserved_concurrency is None
     lowered = Template(parse_template(RESERVED_DOC), parameters={"Reserved": "0"}).function("Capped")
     assert lowered.reserved_concurrency == 0
+
+
+def _makefile_python_version() -> str:
+    """LAMBDA_PYTHON_VERSION from layers/exchange/python.mk: what make builds the layer and the venv with."""
+    text = (REPO_ROOT / "layers" / "exchange" / "python.mk").read_text()
+    (version,) = re.findall(r"^LAMBDA_PYTHON_VERSION \?= (3\.\d+)$", text, flags=re.MULTILINE)
+    return str(version)
+
+
+def test_the_runtime_the_layer_and_the_makefile_name_one_python_version() -> None:
+    raw = parse_template((REPO_ROOT / "template.yaml").read_text())
+    runtime = f"python{_makefile_python_version()}"
+    assert raw["Globals"]["Function"]["Runtime"] == runtime
+    assert raw["Resources"]["ExchangeLayer"]["Properties"]["CompatibleRuntimes"] == [runtime]
 
 
 def test_function_environment_satisfies_the_layer_settings(template: Template) -> None:
@@ -619,6 +636,14 @@ for mode, params in cases.items():
         },
         "schemes": body.get("components", {}).get("securitySchemes", {}),
         "cors": body.get("x-amazon-apigateway-cors"),
+        "snapstart": {
+            name: r["Properties"].get("SnapStart")
+            for name, r in output["Resources"].items()
+            if r["Type"] == "AWS::Lambda::Function"
+        },
+        "aliases": sorted(
+            r["Properties"]["Name"] for r in output["Resources"].values() if r["Type"] == "AWS::Lambda::Alias"
+        ),
     }
 print(json.dumps(answer))
 """
@@ -639,6 +664,7 @@ def test_sam_transform_applies_the_auth_mode_to_every_route() -> None:
             "CorsAllowOrigins": "https://app.example.com",
         },
         "NONE": {**url, "AuthMode": "NONE"},
+        "SNAPSTART": {**url, "AuthMode": "IAM", "SnapStart": "true"},
     }
     completed = subprocess.run(
         [
@@ -667,6 +693,13 @@ def test_sam_transform_applies_the_auth_mode_to_every_route() -> None:
     assert all(security is None for security in result["NONE"]["security"].values())
     assert result["NONE"]["schemes"] == {}
     assert result["IAM"]["cors"] is None
+    # SnapStart=true: every function snapshots its published versions, each behind the alias `live`.
+    assert set(map(json.dumps, result["SNAPSTART"]["snapstart"].values())) == {
+        json.dumps({"ApplyOn": "PublishedVersions"})
+    }
+    assert result["SNAPSTART"]["aliases"] == ["live"] * 4
+    assert set(result["IAM"]["snapstart"].values()) == {None}
+    assert result["IAM"]["aliases"] == []
 
 
 # -- samconfig.toml ----------------------------------------------------------------------------
@@ -756,3 +789,30 @@ def test_poller_event_is_a_scheduled_event() -> None:
     event = EventBridgeModel.model_validate(_event("poller-scheduled.json"))
     assert event.detail_type == "Scheduled Event"
     assert event.source == "aws.events"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", {"ApplyOn": "PublishedVersions"}), ("false", None)])
+def test_snapstart_is_a_parameter_that_publishes_an_alias(value: str, expected: Any) -> None:
+    template = load_template(
+        parameters={"ExchangeApiUrl": "https://exchange.example.com", "SnapStart": value}
+    )
+    for resource in template.resources("AWS::Serverless::Function").values():
+        properties = resource["Properties"]
+        snap = template.resolver.resolve(properties["SnapStart"])
+        alias = template.resolver.resolve(properties["AutoPublishAlias"])
+        if expected is None:
+            assert snap is NO_VALUE
+            assert alias is NO_VALUE
+        else:
+            assert snap == expected
+            # SnapStart applies to published versions only: without an alias it would snapshot nothing.
+            assert alias == "live"
+    # Only Python 3.12+ runtimes support SnapStart.
+    minor = int(_makefile_python_version().split(".")[1])
+    assert minor >= 12
+
+
+def test_every_handler_registers_its_snapstart_hooks() -> None:
+    for function in load_template(parameters={"ExchangeApiUrl": "https://exchange.example.com"}).functions():
+        source = (function.code_dir / "app.py").read_text()
+        assert "snapstart.register(" in source, function.logical_id

@@ -17,7 +17,7 @@ JSON = "application/json"
 
 # What each route documents besides its success answer (all in the ErrorResponse shape).
 ERROR_RESPONSES: dict[int, str] = {
-    400: "Malformed request (body not JSON or not UTF-8, no Idempotency-Key, bad cursor)",
+    400: "Malformed request (body not JSON or not UTF-8, a key repeated in one object, bad cursor)",
     415: "Content-Type is not application/json",
     422: "Invalid fields, with a reason per field",
     424: "The exchange's liquidity provider failed",

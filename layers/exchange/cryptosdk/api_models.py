@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from cryptosdk.domain import AddressVerdict, Leg, Order, OrderRequest, Party, RateMode, to_iso
+from cryptosdk.domain import AddressVerdict, ChangeCause, Leg, Order, OrderRequest, Party, RateMode, to_iso
 from cryptosdk.models import Instrument, Rate
 from cryptosdk.money import decimal_text, optional_decimal_text
 from cryptosdk.status import OrderStatus
@@ -32,6 +32,9 @@ Memo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128, p
 Ident = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=NO_CONTROLS)
 ]
+# A header value is used as it came (never stripped), so not even surrounding whitespace controls pass;
+# a NUL or a newline in an Idempotency-Key would otherwise reach DynamoDB keys and log lines.
+HEADER_TEXT = r"^[^\x00-\x1f\x7f-\x9f]+$"
 # A positive decimal written as a string: no exponent, no sign, no thousands separators.
 DECIMAL = r"^(0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?$"
 DecimalString = Annotated[str, StringConstraints(pattern=DECIMAL)]
@@ -39,13 +42,18 @@ DecimalString = Annotated[str, StringConstraints(pattern=DECIMAL)]
 # A caller reads these instead of the regular expression a pattern error would quote.
 PATTERN_REASONS = {
     NO_CONTROLS: "Must not contain control characters.",
+    HEADER_TEXT: "Must not contain control characters.",
     DECIMAL: 'Must be a positive decimal number written as a string, like "0.05" '
     "(no sign, exponent or separators; at most 30 digits each side of the point).",
 }
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # defer_build: each model's validator is built on first use, so a cold start builds only the
+    # models its route touches (see cryptosdk.models).
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+    )
 
 
 # -- requests -----------------------------------------------------------------------------------
@@ -195,6 +203,9 @@ class PartyOut(ApiModel):
 class StatusChangeOut(ApiModel):
     status: OrderStatus
     at: str
+    cause: ChangeCause | None = Field(
+        default=None, description="What moved it: request, exchange, reconciliation, refusal or expiry"
+    )
     reason: str | None = None
 
 
@@ -255,7 +266,8 @@ class OrderOut(ApiModel):
             created_at=to_iso(o.created_at),
             updated_at=to_iso(o.updated_at),
             status_history=[
-                StatusChangeOut(status=h.status, at=to_iso(h.at), reason=h.reason) for h in o.status_history
+                StatusChangeOut(status=h.status, at=to_iso(h.at), cause=h.cause, reason=h.reason)
+                for h in o.status_history
             ],
             deposits=[
                 DepositSeenOut(
@@ -288,6 +300,11 @@ class ErrorDetail(ApiModel):
     code: str
     message: str
     fields: list[FieldReason] | None = None
+    order_id: str | None = Field(
+        default=None,
+        description="The order this answer is about: on a refused create, the failed order that the "
+        "Idempotency-Key is bound to (every retry with that key gets this same answer)",
+    )
     request_id: str | None
 
 

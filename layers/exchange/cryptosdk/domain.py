@@ -68,7 +68,8 @@ class RateMode(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    # defer_build: validators are built on first use, not at import (see cryptosdk.models).
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
 
 class Leg(_Model):
@@ -83,9 +84,22 @@ class Party(_Model):
     memo: str | None = None
 
 
+class ChangeCause(StrEnum):
+    """Why a status changed: every history entry names one (the audit trail's "who moved it")."""
+
+    REQUEST = "request"  # the caller's create request recorded the intent
+    EXCHANGE = "exchange"  # the exchange's answer or one of its order events
+    RECONCILIATION = "reconciliation"  # an unknown create settled against the exchange's order list
+    REFUSAL = "refusal"  # the exchange refused the create
+    EXPIRY = "expiry"  # unpaid past UNPAID_ORDER_TTL_SECONDS
+
+
 class StatusChange(_Model):
+    """One entry of an order's append-only status history."""
+
     status: OrderStatus
     at: UtcDatetime
+    cause: ChangeCause | None = None  # None only on entries written before causes were recorded
     reason: str | None = None
 
     @field_validator("at", mode="before")
@@ -107,6 +121,18 @@ class WithdrawalRecord(_Model):
     network_fee: Amount | None = Field(default=None, alias="networkFee")
     tx_id: str | None = Field(default=None, alias="txId")
     created_at: str | None = Field(default=None, alias="createdAt")
+
+
+class Refusal(_Model):
+    """What the exchange answered when it refused a create: enough to give the same answer again."""
+
+    status: int | None = None
+    code: str
+    message: str
+    kind: str  # our error class's code (cryptosdk.errors), which decides the HTTP answer
+    limit: Amount | None = None
+    bound: str | None = None
+    retry_after: float | None = Field(default=None, alias="retryAfter")
 
 
 class Order(_Model):
@@ -142,8 +168,14 @@ class Order(_Model):
     failure_reason: str | None = None
     # The invocation that made the latest write (API Gateway request id or poller event id).
     correlation_id: str | None = None
+    # The exchange's refusal of the create, kept so a retry with the same key gets the same answer.
+    refusal: Refusal | None = None
+    # Create calls made for this intent (a settled-absent create is placed again under the same id)
+    # and when the latest began: its outcome is only confirmed absent a settle window later.
+    create_attempts: int = Field(default=1, ge=1)
+    last_create_at: UtcDatetime | None = None
 
-    @field_validator("created_at", "updated_at", "next_poll_at", mode="before")
+    @field_validator("created_at", "updated_at", "next_poll_at", "last_create_at", mode="before")
     @classmethod
     def _utc(cls, value: datetime | str | None) -> datetime | None:
         return None if value is None else _as_utc(value)
@@ -182,6 +214,18 @@ class IdempotencyKeyReusedError(DomainError):
     """The Idempotency-Key already placed an order for a different request."""
 
     code = "idempotency_key_reused"
+
+
+class OrderRefusedError(DomainError):
+    """The exchange refused this order's create: the order is `failed` for good, and every request
+    with the same Idempotency-Key gets this same answer (one key, one outcome)."""
+
+    code = "order_refused"
+
+    def __init__(self, order_id: str, refusal: Refusal) -> None:
+        super().__init__(f"The exchange refused order {order_id}: {refusal.message}")
+        self.order_id = order_id
+        self.refusal = refusal
 
 
 class InvalidCursorError(DomainError):

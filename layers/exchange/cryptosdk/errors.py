@@ -198,6 +198,33 @@ def error_class_for(status: int) -> type[ExchangeError]:
     return UnexpectedResponseError
 
 
+def error_of_kind(
+    kind: str,
+    message: str,
+    *,
+    status: int | None = None,
+    code: str | None = None,
+    limit: Decimal | None = None,
+    bound: Bound | None = None,
+    retry_after: float | None = None,
+) -> ExchangeError:
+    """An error rebuilt from its class's code (`default_code`), e.g. a stored refusal of a create."""
+    classes = {cls.default_code: cls for cls in _all_error_classes()}
+    cls = classes.get(kind, ExchangeError)
+    if cls is AmountOutOfLimitsError:
+        return AmountOutOfLimitsError(message, limit=limit, bound=bound, status=status, code=code)
+    if cls is RateLimitedError:
+        return RateLimitedError(message, retry_after=retry_after, status=status, code=code)
+    return cls(message, status=status, code=code)
+
+
+def _all_error_classes() -> list[type[ExchangeError]]:
+    found: list[type[ExchangeError]] = [ExchangeError]
+    for cls in found:
+        found.extend(cls.__subclasses__())
+    return found
+
+
 def error_from_response(
     status: int,
     body: bytes | str | dict[str, Any] | None,

@@ -12,7 +12,7 @@ import binascii
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptosdk import errors
@@ -26,6 +26,7 @@ from cryptosdk.domain import (
     InvalidTransitionError,
     OrderExistsError,
     OrderNotFoundError,
+    OrderRefusedError,
     StaleOrderError,
     UnauthenticatedError,
     ValidationFailedError,
@@ -40,11 +41,15 @@ class ErrorAnswer:
     fields: Sequence[FieldError] = ()
     retry_after: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The order the answer is about, when one was recorded (a refused create).
+    order_id: str | None = None
 
     def body(self, request_id: str | None) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.fields:
             error["fields"] = [{"field": f.field, "reason": f.reason} for f in self.fields]
+        if self.order_id is not None:
+            error["orderId"] = self.order_id
         error["requestId"] = request_id
         return {"error": error}
 
@@ -118,7 +123,28 @@ def _exchange_answer(exc: errors.ExchangeError) -> ErrorAnswer:
     return ErrorAnswer(502, "upstream_error", "The exchange call failed.")
 
 
+def _refused_answer(exc: OrderRefusedError) -> ErrorAnswer:
+    """A refused create, answered the same way on the first call and on every retry with its key:
+    the exchange error's status and code, the order id, and that the key cannot place it again."""
+    refusal = exc.refusal
+    bound = refusal.bound if refusal.bound in ("min", "max") else None
+    cause = errors.error_of_kind(
+        refusal.kind,
+        refusal.message,
+        status=refusal.status,
+        code=refusal.code,
+        limit=refusal.limit,
+        bound=bound,  # type: ignore[arg-type]
+        retry_after=refusal.retry_after,
+    )
+    answer = _exchange_answer(cause)
+    message = f"{answer.message} Order {exc.order_id} is failed; retry with a new Idempotency-Key."
+    return replace(answer, message=message, order_id=exc.order_id)
+
+
 def _domain_answer(exc: DomainError) -> ErrorAnswer:
+    if isinstance(exc, OrderRefusedError):
+        return _refused_answer(exc)
     if isinstance(exc, ValidationFailedError):
         return ErrorAnswer(422, "validation_failed", exc.message, exc.fields)
     if isinstance(exc, UnauthenticatedError):
@@ -254,7 +280,11 @@ def precheck_body(event: dict[str, Any]) -> dict[str, Any]:
     if not text.strip():
         raise RequestRejectedError(ErrorAnswer(400, "empty_body", "The request needs a JSON body."))
     try:
-        parsed = json.loads(text, parse_float=str, parse_constant=_refuse_constant)
+        parsed = json.loads(
+            text, parse_float=str, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys
+        )
+    except DuplicateKeyError as exc:
+        raise RequestRejectedError(_duplicate_key(exc.key)) from None
     except (ValueError, RecursionError):
         raise RequestRejectedError(
             ErrorAnswer(400, "malformed_json", "The body is not valid JSON.")
@@ -271,6 +301,36 @@ def _json_headers(event: dict[str, Any]) -> dict[str, str]:
     headers = {k: v for k, v in (event.get("headers") or {}).items() if str(k).lower() != "content-type"}
     headers["content-type"] = "application/json"
     return headers
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object names one key twice (RFC 8259 leaves the meaning open)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object hook that refuses a repeated key instead of keeping the last value: a proxy or
+    a signature check that reads the first value would otherwise see another request than we do."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKeyError(key)
+        seen[key] = value
+    return seen
+
+
+def _duplicate_key(key: str) -> ErrorAnswer:
+    # Only a short printable rendering of the caller's key goes back (it is theirs, not ours).
+    shown = "".join(c for c in key[:64] if c.isprintable())
+    return ErrorAnswer(
+        400,
+        "duplicate_key",
+        f"The body names the key {shown!r} more than once.",
+        [FieldError(field=shown or "body", reason="The key appears more than once in one JSON object.")],
+    )
 
 
 def _refuse_constant(name: str) -> Any:

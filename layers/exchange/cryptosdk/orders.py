@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -24,19 +25,22 @@ from typing import TYPE_CHECKING, Any
 
 from cryptosdk import errors
 from cryptosdk.domain import (
+    ChangeCause,
     ForbiddenOrderError,
     IdempotencyKeyReusedError,
     Order,
     OrderExistsError,
     OrderNotFoundError,
+    OrderRefusedError,
     OrderRequest,
+    Refusal,
     StaleOrderError,
     StatusChange,
     new_order_id,
     shard_for,
     utc_now,
 )
-from cryptosdk.models import CreateOrderRequest, InstrumentRef, Rate
+from cryptosdk.models import CreateOrderRequest, ExchangeOrder, InstrumentRef, Rate
 from cryptosdk.observability import logger
 from cryptosdk.status import (
     OrderStatus,
@@ -58,6 +62,9 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 class Placement:
     order_id: str
     created: bool
+    # The order as this call stored it, when this call placed it (so the answer needs no re-read);
+    # None on a replay or a pending outcome, where the stored order is read instead.
+    order: Order | None = None
 
 
 def _deps(client: ExchangeClient | None, store: OrderStore | None) -> tuple[ExchangeClient, OrderStore]:
@@ -131,12 +138,18 @@ def build_intent(
         destination=request.destination,
         refund=request.refund,
         status=OrderStatus.PENDING_CREATE,
-        status_history=(StatusChange(status=OrderStatus.PENDING_CREATE, at=now, reason="intent recorded"),),
+        status_history=(
+            StatusChange(
+                status=OrderStatus.PENDING_CREATE, at=now, cause=ChangeCause.REQUEST, reason="intent recorded"
+            ),
+        ),
         created_at=now,
         updated_at=now,
         version=1,
+        last_create_at=now,
         poll_shard=shard_for(order_id, shards),
-        next_poll_at=now + next_poll_delay(OrderStatus.PENDING_CREATE, cap=_poll_cap()),
+        # Due at once: the next poller run settles it if this request cannot (cryptosdk.settle).
+        next_poll_at=now,
     )
 
 
@@ -167,18 +180,20 @@ def place_order(
 ) -> Placement:
     """Place one order (not idempotent by itself; `create_order` wraps it with the key)."""
     client, store = _deps(client, store)
+    if idempotency_key:
+        # One key, one outcome: a key that already recorded an order answers with that order (or
+        # with the exchange's refusal of it) before anything is validated or sent again.
+        replay = _replay(store, request, idempotency_key)
+        if replay is not None:
+            return replay
     validated = validate_order(request, client=client)
     order_id = intent_id(validated.user_id, idempotency_key) if idempotency_key else None
     intent = build_intent(validated, idempotency_key, utc_now(), shards or _poll_shards(), order_id=order_id)
     try:
         intent = store.put_intent(intent)
     except OrderExistsError:
-        existing = _same_request(store, intent)
-        if existing.status != OrderStatus.FAILED:
-            return Placement(existing.id, created=existing.exchange_order_id is not None)
-        # The exchange refused it before, so nothing exists upstream: this retry places it again.
-        retry = intent.model_copy(update={"version": existing.version + 1})
-        intent = store.put_intent(retry, replacing_failed_version=existing.version)
+        # A concurrent request with the same key recorded it first (Powertools' record expired).
+        return _answer_for(_same_request(store, intent))
     # A fixed order is honoured at the quote it was shown, so the quote travels with the create.
     claimed_rate = validated.rate if request.rate_mode.value == "FIXED" else None
     try:
@@ -189,24 +204,10 @@ def place_order(
         )
         return Placement(intent.id, created=False)
     except errors.ExchangeError as exc:
-        # A definite refusal: nothing exists upstream, so the intent ends here.
-        _close_refused_intent(store, intent, exc)
-        raise
-    status = status_from_exchange(created)
-    deposit = created.deposit_address
+        # A definite refusal: nothing exists upstream, so the intent ends here, for good.
+        raise _close_refused_intent(store, intent, exc) from None
     try:
-        store.complete_creation(
-            intent,
-            exchange_order_id=created.order_id,
-            deposit_address=deposit.deposit_address if deposit else None,
-            deposit_memo=deposit.deposit_address_memo if deposit else None,
-            amount_to_receive=created.amount_to_get or intent.amount_to_receive,
-            status=status,
-            poll_shard=None if is_terminal(status) else intent.poll_shard,
-            next_poll_at=None
-            if is_terminal(status)
-            else utc_now() + next_poll_delay(status, cap=_poll_cap()),
-        )
+        completed = record_created(store, intent, created, poll_cap=_poll_cap())
     except Exception:
         # The order exists upstream; the intent (still pending_create, in the poll index) lets the
         # poller find it in the exchange's order list and complete it.
@@ -216,7 +217,57 @@ def place_order(
             exchange_order_id=created.order_id,
         )
         return Placement(intent.id, created=False)
-    return Placement(intent.id, created=True)
+    return Placement(intent.id, created=True, order=completed)
+
+
+def record_created(
+    store: OrderStore,
+    intent: Order,
+    created: ExchangeOrder,
+    *,
+    reason: str = "created upstream",
+    cause: ChangeCause = ChangeCause.EXCHANGE,
+    now: datetime | None = None,
+    poll_cap: timedelta | None = None,
+) -> Order:
+    """Store the exchange's answer to a create on the intent that made it (one conditional write)."""
+    now = now or utc_now()
+    status = status_from_exchange(created)
+    deposit = created.deposit_address
+    return store.complete_creation(
+        intent,
+        exchange_order_id=created.order_id,
+        deposit_address=deposit.deposit_address if deposit else None,
+        deposit_memo=deposit.deposit_address_memo if deposit else None,
+        amount_to_receive=created.amount_to_get or intent.amount_to_receive,
+        status=status,
+        poll_shard=None if is_terminal(status) else intent.poll_shard,
+        next_poll_at=None
+        if is_terminal(status)
+        else now + next_poll_delay(status, cap=poll_cap, waited=timedelta(0)),
+        reason=reason,
+        cause=cause,
+        now=now,
+    )
+
+
+def _replay(store: OrderStore, request: OrderRequest, idempotency_key: str) -> Placement | None:
+    user_id = (request.user_id or "").strip()
+    if not user_id:
+        return None  # validation refuses it with a field-level reason
+    existing = store.get(intent_id(user_id, idempotency_key))
+    if existing is None:
+        return None
+    if existing.request_hash != request_hash(request):
+        raise IdempotencyKeyReusedError("The Idempotency-Key was used with another request.")
+    return _answer_for(existing)
+
+
+def _answer_for(existing: Order) -> Placement:
+    """The outcome an already recorded order stands for: its refusal, or the order itself."""
+    if existing.refusal is not None:
+        raise OrderRefusedError(existing.id, existing.refusal)
+    return Placement(existing.id, created=existing.exchange_order_id is not None)
 
 
 def _same_request(store: OrderStore, intent: Order) -> Order:
@@ -229,21 +280,47 @@ def _same_request(store: OrderStore, intent: Order) -> Order:
     return existing
 
 
-def _close_refused_intent(store: OrderStore, intent: Order, exc: errors.ExchangeError) -> None:
+def refusal_of(exc: errors.ExchangeError) -> Refusal:
+    """The stored form of the exchange's refusal (what the HTTP answer is built from, every time)."""
+    limit = getattr(exc, "limit", None)
+    bound = getattr(exc, "bound", None)
+    retry_after = getattr(exc, "retry_after", None)
+    return Refusal(
+        status=exc.status,
+        code=exc.code,
+        message=exc.message,
+        kind=type(exc).default_code,
+        limit=limit,
+        bound=bound,
+        retry_after=retry_after,
+    )
+
+
+def _close_refused_intent(store: OrderStore, intent: Order, exc: errors.ExchangeError) -> OrderRefusedError:
+    refusal = refusal_of(exc)
     try:
-        store.mark_failed(intent, f"exchange refused the order: {exc.code}")
+        store.mark_failed(
+            intent, f"exchange refused the order: {exc.code}", cause=ChangeCause.REFUSAL, refusal=refusal
+        )
     except Exception:
-        # The caller must still learn why the exchange refused; the poller fails the intent later.
+        # The caller must still learn why the exchange refused; the poller settles the intent later.
         logger.exception("could not mark a refused order as failed", order_id=intent.id)
+    return OrderRefusedError(intent.id, refusal)
 
 
 # -- idempotency --------------------------------------------------------------------------------
+
+
+# What this invocation's placement stored, handed past the idempotency wrapper (whose result is
+# only the JSON it records): the answer then needs no DynamoDB re-read. Empty on a replay.
+_just_placed: ContextVar[Placement | None] = ContextVar("just_placed", default=None)
 
 
 @dataclass(frozen=True)
 class _Idempotent:
     run: Callable[..., dict[str, Any]]
     config: Any
+    persistence: Any
 
 
 @lru_cache(maxsize=1)
@@ -256,8 +333,14 @@ def _idempotent() -> _Idempotent:
     )
 
     from cryptosdk.config import get_settings
+    from cryptosdk.sdk import dynamodb_client
 
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    # A client of boto3's default session, as every other client here: left to itself Powertools
+    # opens a new Session, whose first client re-reads botocore's endpoint and model files (about
+    # 100 ms of the first request, measured with `make cold-start`).
+    persistence = DynamoDBPersistenceLayer(
+        table_name=get_settings().idempotency_table, boto3_client=dynamodb_client()
+    )
     config = IdempotencyConfig(
         event_key_jmespath="[userId, idempotencyKey]",
         payload_validation_jmespath="body",
@@ -269,9 +352,10 @@ def _idempotent() -> _Idempotent:
     def run(command: dict[str, Any]) -> dict[str, Any]:
         request = OrderRequest.model_validate(command["request"])
         placement = place_order(request, command["idempotencyKey"])
+        _just_placed.set(placement)
         return {"orderId": placement.order_id, "created": placement.created}
 
-    return _Idempotent(run=run, config=config)
+    return _Idempotent(run=run, config=config, persistence=persistence)
 
 
 def register_lambda_context(context: Any) -> None:
@@ -294,8 +378,15 @@ def create_order(request: OrderRequest, idempotency_key: str, body: dict[str, An
         "body": body,
         "request": request.model_dump(mode="json"),
     }
-    result = _idempotent().run(command=command)
-    return Placement(order_id=str(result["orderId"]), created=bool(result["created"]))
+    token = _just_placed.set(None)
+    try:
+        result = _idempotent().run(command=command)
+        fresh = _just_placed.get()
+    finally:
+        _just_placed.reset(token)
+    order_id, created = str(result["orderId"]), bool(result["created"])
+    order = fresh.order if fresh is not None and fresh.order_id == order_id else None
+    return Placement(order_id=order_id, created=created, order=order)
 
 
 # -- reads -------------------------------------------------------------------------------------

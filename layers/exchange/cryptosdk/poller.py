@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptosdk import errors
 from cryptosdk.domain import (
+    ChangeCause,
     DepositRecord,
     InvalidTransitionError,
     Order,
@@ -46,6 +47,7 @@ from cryptosdk.domain import (
 )
 from cryptosdk.observability import logger, metrics
 from cryptosdk.reconcile import RecentOrders
+from cryptosdk.settle import CREATE_SETTLE_WINDOW, Verdict, place_again, settle_at, settle_verdict
 from cryptosdk.status import (
     OrderStatus,
     can_transition_with_history,
@@ -77,6 +79,10 @@ class PollerOptions:
     unpaid_ttl: timedelta = timedelta(hours=1)
     # An intent not found upstream after this long is marked failed (the create never happened).
     reconcile_deadline: timedelta = timedelta(minutes=15)
+    # From a create attempt's start until a list read may prove it absent (cryptosdk.settle).
+    settle_window: timedelta = CREATE_SETTLE_WINDOW
+    # A run waits, before its deadline, for settle windows that close within this (0: never waits).
+    settle_wait: timedelta = timedelta(seconds=45)
     # No new order starts with less than this left: room for the in-flight calls and writes.
     stop_margin_seconds: float = 10.0
     # An in-flight order with less than this left drops its write (stays untouched, due next run).
@@ -102,6 +108,8 @@ class PollerDeps:
     client: ExchangeClient
     store: OrderStore
     clock: Clock = utc_now
+    # How the run waits for settle windows (tests move their clock instead).
+    sleep: Callable[[float], None] = time.sleep
 
 
 def dynamodb_client(concurrency: int, **kwargs: Any) -> Any:
@@ -269,12 +277,20 @@ class Snapshot:
 
     fetched_at: datetime
     exchange: ExchangeOrder | None
+    # When the order list that did not show a pending intent was read; None when that read did not
+    # reach back far enough to prove anything (or was not a list lookup).
+    list_read_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Decision:
     fields: dict[str, Any]
     reason: str | None = None
+    cause: ChangeCause | None = None
+    # A pending intent confirmed absent that may be placed again (the write is the claim).
+    replace: bool = False
+    # A pending intent whose create may still land: when a list read can prove it absent.
+    settle_at: datetime | None = None
 
     @property
     def new_status(self) -> OrderStatus | None:
@@ -343,24 +359,28 @@ def decide(order: Order, snapshot: Snapshot, now: datetime, options: PollerOptio
     """The single write that brings `order` in step with `snapshot` (pure; never moves back)."""
     exchange = snapshot.exchange
     if exchange is None:
-        return _decide_not_found(order, now, options)
+        return _decide_not_found(order, snapshot.list_read_at, now, options)
     fields = exchange_fields(order, exchange)
     reason = f"exchange: {_newest_kind(exchange) or 'order'}"
+    cause = ChangeCause.EXCHANGE
     if order.exchange_order_id is None:
         fields.update(_adoption_fields(exchange))
         reason = "reconciled from the exchange's order list"
+        cause = ChangeCause.RECONCILIATION
     target = status_from_exchange(exchange)
     unpaid = not exchange.deposits and target == OrderStatus.AWAITING_DEPOSIT
     if unpaid and is_expired(order.status, order.created_at, now, options.unpaid_ttl):
         target = OrderStatus.EXPIRED
         reason = f"unpaid after {int(options.unpaid_ttl.total_seconds())} s"
+        cause = ChangeCause.EXPIRY
     history = [change.status for change in order.status_history]
     if target != order.status and can_transition_with_history(order.status, target, history):
         fields["status"] = target
     status = OrderStatus(fields.get("status", order.status))
     since = None if "status" in fields else _status_since(order)
     fields.update(_schedule(status, now, options, since=since))
-    return Decision(fields, reason if "status" in fields else None)
+    moved = "status" in fields
+    return Decision(fields, reason if moved else None, cause if moved else None)
 
 
 def _adoption_fields(exchange: ExchangeOrder) -> dict[str, Any]:
@@ -372,13 +392,27 @@ def _adoption_fields(exchange: ExchangeOrder) -> dict[str, Any]:
     }
 
 
-def _decide_not_found(order: Order, now: datetime, options: PollerOptions) -> Decision:
+def _decide_not_found(
+    order: Order, list_read_at: datetime | None, now: datetime, options: PollerOptions
+) -> Decision:
     if order.exchange_order_id is not None or order.status != OrderStatus.PENDING_CREATE:
         return Decision(_schedule(order.status, now, options, since=_status_since(order)))
-    if now - order.created_at >= options.reconcile_deadline:
-        reason = "create-order outcome unknown and the order is not in the exchange's order list"
-        return Decision({"status": OrderStatus.FAILED, "failure_reason": reason}, reason)
-    return Decision(_schedule(order.status, now, options))
+    settlement = settle_verdict(
+        order,
+        list_read_at,
+        now,
+        window=options.settle_window,
+        deadline=options.reconcile_deadline,
+    )
+    if settlement.verdict == Verdict.FAIL:
+        reason = settlement.reason
+        return Decision(
+            {"status": OrderStatus.FAILED, "failure_reason": reason}, reason, ChangeCause.RECONCILIATION
+        )
+    if settlement.verdict == Verdict.REPLACE:
+        return Decision({}, replace=True)
+    # Nothing to write: the intent stays due, and is looked at again when its window closes.
+    return Decision({}, settle_at=settle_at(order, options.settle_window))
 
 
 def decide_failure(
@@ -388,7 +422,7 @@ def decide_failure(
     gone = isinstance(error, errors.NotFoundError)
     if gone and is_expired(order.status, order.created_at, now, options.unpaid_ttl):
         reason = "unpaid and no longer known to the exchange"
-        return Decision({"status": OrderStatus.EXPIRED}, reason)
+        return Decision({"status": OrderStatus.EXPIRED}, reason, ChangeCause.EXPIRY)
     return Decision(
         _schedule(order.status, now, options, order.poll_failures + 1, since=_status_since(order))
     )
@@ -411,6 +445,8 @@ class OrderResult:
     order: Order | None = None
     rereads: int = 0
     error: Exception | None = None
+    # A pending intent whose create may still land: when it can be settled.
+    settle_at: datetime | None = None
 
 
 @dataclass
@@ -426,7 +462,8 @@ def _snapshot(order: Order, ctx: PollContext) -> Snapshot:
     client = ctx.deps.client
     if order.exchange_order_id is None:
         found = ctx.recent.find(order)
-        return Snapshot(ctx.deps.clock(), found)
+        proven = None if found is not None else ctx.recent.absence_proven_at(order)
+        return Snapshot(ctx.deps.clock(), found, proven)
     exchange = client.get_order(order.exchange_order_id, order.destination.address)
     return Snapshot(ctx.deps.clock(), exchange)
 
@@ -435,6 +472,12 @@ def process_order(order: Order, ctx: PollContext) -> OrderResult:
     """Bring one order in step with the exchange; never raises for an exchange failure."""
     if is_terminal(order.status) or not ctx.deadline.may_write():
         return OrderResult(order.id, Outcome.SKIPPED, order)
+    if _unsettled(order) and ctx.deps.clock() < settle_at(order, ctx.options.settle_window):
+        # Its create may still be in flight or landing: untouched (no lookup, no write, so the
+        # request that made it can still store its answer) until its settle window closes.
+        return OrderResult(
+            order.id, Outcome.SKIPPED, order, settle_at=settle_at(order, ctx.options.settle_window)
+        )
     try:
         snapshot = _snapshot(order, ctx)
     except errors.ExchangeError as exc:
@@ -445,6 +488,11 @@ def process_order(order: Order, ctx: PollContext) -> OrderResult:
     return _write(order, snapshot, ctx)
 
 
+def _unsettled(order: Order) -> bool:
+    """An intent whose create outcome is not known yet (stored, no exchange order adopted)."""
+    return order.exchange_order_id is None and order.status == OrderStatus.PENDING_CREATE
+
+
 def _write(order: Order, snapshot: Snapshot, ctx: PollContext) -> OrderResult:
     store, clock = ctx.deps.store, ctx.deps.clock
     current, rereads = order, 0
@@ -453,9 +501,20 @@ def _write(order: Order, snapshot: Snapshot, ctx: PollContext) -> OrderResult:
             return OrderResult(order.id, Outcome.SKIPPED, current, rereads=rereads)
         now = clock()
         decision = decide(current, snapshot, now, ctx.options)
+        if decision.replace:
+            return _place_again(current, ctx, rereads)
+        if decision.settle_at is not None:
+            return OrderResult(
+                order.id, Outcome.SKIPPED, current, rereads=rereads, settle_at=decision.settle_at
+            )
         try:
             updated = store.apply_update(
-                current, decision.fields, current.version, reason=decision.reason, now=now
+                current,
+                decision.fields,
+                current.version,
+                reason=decision.reason,
+                cause=decision.cause,
+                now=now,
             )
         except StaleOrderError:
             if rereads:
@@ -471,7 +530,33 @@ def _write(order: Order, snapshot: Snapshot, ctx: PollContext) -> OrderResult:
             return OrderResult(order.id, Outcome.SKIPPED, current, rereads=rereads)
         if decision.new_status is not None:
             return OrderResult(order.id, Outcome.CHANGED, updated, rereads=rereads)
-        return OrderResult(order.id, Outcome.UPDATED, updated, rereads=rereads)
+        return OrderResult(order.id, Outcome.UPDATED, updated, rereads=rereads, settle_at=decision.settle_at)
+
+
+def _place_again(order: Order, ctx: PollContext, rereads: int) -> OrderResult:
+    """A confirmed-absent intent placed again under its own id (cryptosdk.settle)."""
+    deps = ctx.deps
+    try:
+        replaced = place_again(
+            order,
+            client=deps.client,
+            store=deps.store,
+            clock=deps.clock,
+            claimed=ctx.recent.claimed,
+            poll_cap=ctx.options.max_poll_interval,
+        )
+    except StaleOrderError:
+        # Another poller (or a refresh) claimed this attempt first; it places it, not us.
+        return OrderResult(order.id, Outcome.SKIPPED, order, rereads=rereads)
+    except errors.ExchangeError as exc:
+        # The check before the create failed: nothing was sent; the next window settles it.
+        logger.warning(
+            "placing an unknown create again failed", extra={"order_id": order.id, "error_code": exc.code}
+        )
+        return OrderResult(order.id, Outcome.FAILED, order, rereads=rereads, error=exc)
+    if replaced.changed:
+        return OrderResult(order.id, Outcome.CHANGED, replaced.order, rereads=rereads)
+    return OrderResult(order.id, Outcome.UPDATED, replaced.order, rereads=rereads)
 
 
 def _record_failure(order: Order, error: errors.ExchangeError, ctx: PollContext) -> OrderResult:
@@ -479,13 +564,14 @@ def _record_failure(order: Order, error: errors.ExchangeError, ctx: PollContext)
         "order poll failed",
         extra={"order_id": order.id, "error_code": error.code, "status": error.status},
     )
-    if not ctx.deadline.may_write():
+    if not ctx.deadline.may_write() or _unsettled(order):
+        # An unsettled intent is not backed off: it stays due and is looked at again next run.
         return OrderResult(order.id, Outcome.FAILED, order, error=error)
     now = ctx.deps.clock()
     decision = decide_failure(order, error, now, ctx.options)
     try:
         updated = ctx.deps.store.apply_update(
-            order, decision.fields, order.version, reason=decision.reason, now=now
+            order, decision.fields, order.version, reason=decision.reason, cause=decision.cause, now=now
         )
     except (StaleOrderError, InvalidTransitionError):
         # Someone else wrote since we read it; their write already rescheduled the order.
@@ -523,16 +609,33 @@ class PollSummary:
     rate_limited: int = 0
     items_read: int = 0
     oldest_due_lag_seconds: float = 0.0
+    # Age of the oldest order still in pending_create after the run (0 when none): the alarm's input.
+    oldest_unsettled_create_seconds: float = 0.0
+    settle_waits: int = 0  # pending intents the run waited for, within its deadline, to settle them
     schedule_writes: int = 0  # schedule items moved (back-offs), in batches of 25
     schedule_conflicts: int = 0  # moves refused by their condition (another writer's schedule stands)
     stopped_early: bool = False
     min_concurrency: int = 0
     duration_seconds: float = 0.0
 
+    def __post_init__(self) -> None:
+        self._unsettled: dict[str, datetime] = {}
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def close_unsettled(self, now: datetime) -> None:
+        oldest = min(self._unsettled.values(), default=None)
+        self.oldest_unsettled_create_seconds = (
+            0.0 if oldest is None else round((now - oldest).total_seconds(), 3)
+        )
+
     def count(self, result: OrderResult) -> None:
+        order = result.order
+        if order is not None and order.status == OrderStatus.PENDING_CREATE:
+            self._unsettled[order.id] = order.created_at
+        else:
+            self._unsettled.pop(result.order_id, None)
         self.rereads += result.rereads
         self.items_read += result.rereads
         if result.outcome == Outcome.SKIPPED:
@@ -579,8 +682,10 @@ def _due_orders(
             orders, last = store.due_for_poll(shard, now, limit=page_size, exclusive_start=cursors[shard])
             summary.due += len(orders)
             summary.items_read += len(orders)
-            if first_page and orders and orders[0].next_poll_at is not None:
-                lag = (now - orders[0].next_poll_at).total_seconds()
+            # Unsettled intents stay due on purpose; their age is OldestUnsettledCreateSeconds.
+            oldest = next((o for o in orders if not _unsettled(o)), None) if first_page else None
+            if oldest is not None and oldest.next_poll_at is not None:
+                lag = (now - oldest.next_poll_at).total_seconds()
                 summary.oldest_due_lag_seconds = max(summary.oldest_due_lag_seconds, lag)
             if last:
                 cursors[shard] = last
@@ -588,6 +693,10 @@ def _due_orders(
                 del cursors[shard]
             yield from orders
         first_page = False
+
+
+# Pending intents whose settle windows close this close together are looked up in one list read.
+_SETTLE_GROUP = timedelta(seconds=2)
 
 
 class _Run:
@@ -598,13 +707,17 @@ class _Run:
         self.summary = summary
         self.in_flight: set[Future[OrderResult]] = set()
         self.batch = batch
+        # Pending intents whose settle window closes later in this run (cryptosdk.settle).
+        self.to_settle: dict[str, OrderResult] = {}
 
     def collect(self, timeout: float | None = 0) -> None:
         if not self.in_flight:
             return
         done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
         for future in done:
-            self.summary.count(future.result())
+            result = future.result()
+            self.summary.count(result)
+            self._remember_unsettled(result)
         self.flush(SCHEDULE_BATCH_SIZE)
 
     def flush(self, at_least: int = 1) -> None:
@@ -620,6 +733,47 @@ class _Run:
             return
         self.summary.schedule_writes += written
         self.summary.schedule_conflicts += conflicts
+
+    def _remember_unsettled(self, result: OrderResult) -> None:
+        if result.settle_at is not None and result.order is not None:
+            self.to_settle[result.order_id] = result
+        else:
+            self.to_settle.pop(result.order_id, None)
+
+    def settle_later(self, pool: ThreadPoolExecutor) -> None:
+        """Wait, within the run's deadline, for the settle windows of the pending intents seen, and
+        settle each as its window closes, in a fresh read of the exchange's order list (the run's
+        first read came too early): with the poller on a one-minute schedule, an unknown create is
+        settled within a minute, not two."""
+        ctx = self.ctx
+        budget = min(
+            ctx.options.settle_wait.total_seconds(), ctx.deadline.remaining() - ctx.deadline.stop_margin
+        )
+        stop_by = ctx.deps.clock() + timedelta(seconds=max(0.0, budget))
+        waiting = sorted(
+            (r for r in self.to_settle.values() if r.settle_at is not None and r.settle_at <= stop_by),
+            key=lambda r: r.settle_at or stop_by,
+        )
+        self.to_settle = {}
+        if waiting:
+            logger.info("waiting for unknown creates to settle", extra={"orders": len(waiting)})
+            self.summary.settle_waits += len(waiting)
+        while waiting:
+            # Windows closing within a couple of seconds of each other share one list read.
+            first = waiting[0].settle_at or stop_by
+            group = [r for r in waiting if (r.settle_at or stop_by) <= first + _SETTLE_GROUP]
+            waiting = waiting[len(group) :]
+            pause = ((group[-1].settle_at or stop_by) - ctx.deps.clock()).total_seconds()
+            if pause > 0:
+                ctx.deps.sleep(pause)
+            ctx.recent = RecentOrders(ctx.deps.client, clock=ctx.deps.clock)
+            for result in group:
+                if not ctx.pacer.acquire(ctx.deadline.stop_taking_work):
+                    return
+                assert result.order is not None
+                self.in_flight.add(pool.submit(_run_one, result.order, ctx))
+            self.drain()
+            self.to_settle = {}  # one settle pass per run: what is still unknown waits for the next
 
     def drain(self) -> None:
         """Wait for in-flight orders while the deadline allows."""
@@ -653,7 +807,7 @@ def poll_due_orders(
     summary = PollSummary(shards=resolve_shards(shards, options.shard_count))
     pacer = Pacer(options.concurrency, base_pause=options.rate_limit_pause_seconds)
     deadline = Deadline(remaining_ms, options.stop_margin_seconds, options.write_margin_seconds)
-    ctx = PollContext(deps, options, deadline, pacer, RecentOrders(deps.client))
+    ctx = PollContext(deps, options, deadline, pacer, RecentOrders(deps.client, clock=deps.clock))
     run = _Run(ctx, summary, batch)
     stop = deadline.stop_taking_work
     pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="poller")
@@ -669,11 +823,13 @@ def poll_due_orders(
             # Also after a failed index read: count what was written.
             summary.stopped_early = stop()
             run.drain()
+        run.settle_later(pool)
     finally:
         # Never wait for a straggler past the deadline; it checks the deadline before writing.
         pool.shutdown(wait=not run.in_flight, cancel_futures=True)
     summary.min_concurrency = pacer.lowest_limit
     summary.duration_seconds = round(time.monotonic() - started, 3)
+    summary.close_unsettled(deps.clock())
     _emit_metrics(summary)
     logger.info("poll run finished", extra=summary.as_dict())
     return summary
@@ -687,6 +843,11 @@ def _emit_metrics(summary: PollSummary) -> None:
     metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=summary.failed)
     metrics.add_metric(
         name="OldestDueLagSeconds", unit=MetricUnit.Seconds, value=summary.oldest_due_lag_seconds
+    )
+    metrics.add_metric(
+        name="OldestUnsettledCreateSeconds",
+        unit=MetricUnit.Seconds,
+        value=summary.oldest_unsettled_create_seconds,
     )
 
 
@@ -720,7 +881,7 @@ def refresh(
     order = get_order(order_id, user_id=user_id, store=deps.store)
     if is_terminal(order.status):
         return RefreshResult(order)
-    ctx = PollContext(deps, options, Deadline(), Pacer(1), RecentOrders(deps.client))
+    ctx = PollContext(deps, options, Deadline(), Pacer(1), RecentOrders(deps.client, clock=deps.clock))
     ctx.pacer.acquire(lambda: False)
     result = _run_one(order, ctx)
     if result.outcome == Outcome.FAILED and result.error is not None:

@@ -8,10 +8,12 @@ intent needs, and shared by every intent in that run.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from cryptosdk.client import MATCH_CLOCK_SKEW, find_matching_order
+from cryptosdk.domain import utc_now
 
 if TYPE_CHECKING:
     from cryptosdk.client import ExchangeClient
@@ -34,6 +36,8 @@ class RecentOrders:
         skew: timedelta = MATCH_CLOCK_SKEW,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_PAGES,
+        clock: Callable[[], datetime] = utc_now,
+        claimed: Collection[int] = (),
     ) -> None:
         self._client = client
         self._skew = skew
@@ -44,11 +48,32 @@ class RecentOrders:
         self._pages = 0
         self._exhausted = False
         # Exchange ids adopted in this run: two identical intents must not both take one order.
-        self._claimed: set[int] = set()
+        self._claimed: set[int] = set(claimed)
+        self._clock = clock
+        self._read_at: datetime | None = None
 
     @property
     def pages_read(self) -> int:
         return self._pages
+
+    @property
+    def read_at(self) -> datetime | None:
+        """When the first page was asked for: the list shows every order committed before it."""
+        return self._read_at
+
+    @property
+    def claimed(self) -> frozenset[int]:
+        with self._lock:
+            return frozenset(self._claimed)
+
+    def absence_proven_at(self, intent: Order) -> datetime | None:
+        """When the list that did not show `intent`'s order was read, if the pages read reach back
+        to when it could have been created; None when they do not (a busy exchange pushed it past
+        the pages one run reads), which proves nothing."""
+        since = intent.created_at - self._skew
+        with self._lock:
+            covered = self._exhausted or self._reaches(since)
+            return self._read_at if covered else None
 
     def find(self, intent: Order) -> ExchangeOrder | None:
         """The exchange's order that `intent` created, if the exchange has it."""
@@ -74,6 +99,8 @@ class RecentOrders:
 
     def _cover(self, since: datetime) -> None:
         while not self._exhausted and self._pages < self._max_pages and not self._reaches(since):
+            if self._read_at is None:
+                self._read_at = self._clock()
             page = self._client.list_orders(
                 offset=self._pages * self._page_size, limit=self._page_size, order="desc"
             )

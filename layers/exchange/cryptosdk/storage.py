@@ -32,6 +32,7 @@ from functools import cached_property
 from typing import Any
 
 from cryptosdk.domain import (
+    ChangeCause,
     DepositRecord,
     InvalidCursorError,
     InvalidTransitionError,
@@ -39,6 +40,7 @@ from cryptosdk.domain import (
     Order,
     OrderExistsError,
     Party,
+    Refusal,
     StaleOrderError,
     StatusChange,
     WithdrawalRecord,
@@ -47,7 +49,7 @@ from cryptosdk.domain import (
 )
 from cryptosdk.money import optional_decimal_text
 from cryptosdk.observability import correlation_id
-from cryptosdk.status import OrderStatus, can_transition_with_history, is_terminal
+from cryptosdk.status import TERMINAL_STATUSES, OrderStatus, can_transition_with_history, is_terminal
 
 BY_USER_INDEX = "ByUserKeys"
 DUE_FOR_POLL_INDEX = "DueForPoll"
@@ -116,6 +118,11 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "pollFailures": order.poll_failures,
         "failureReason": order.failure_reason,
         "correlationId": order.correlation_id,
+        "refusal": order.refusal.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if order.refusal
+        else None,
+        "createAttempts": order.create_attempts,
+        "lastCreateAt": to_iso(order.last_create_at) if order.last_create_at else None,
     }
     return {k: v for k, v in item.items() if v is not None}
 
@@ -170,6 +177,9 @@ def item_to_order(item: Mapping[str, Any]) -> Order:
         poll_failures=int(item.get("pollFailures", 0)),
         failure_reason=item.get("failureReason"),
         correlation_id=item.get("correlationId"),
+        refusal=Refusal.model_validate(item["refusal"]) if "refusal" in item else None,
+        create_attempts=int(item.get("createAttempts", 1)),
+        last_create_at=item.get("lastCreateAt"),
     )
 
 
@@ -289,9 +299,9 @@ class OrderStore:
     def _client(self) -> Any:
         if self._given_client is not None:
             return self._given_client
-        import boto3  # heavy: kept off handler import paths
+        from cryptosdk.sdk import dynamodb_client  # boto3 is heavy: kept off handler import paths
 
-        return boto3.client("dynamodb")
+        return dynamodb_client()
 
     @cached_property
     def _codec(self) -> tuple[Any, Any]:
@@ -316,23 +326,11 @@ class OrderStore:
 
     # writes
 
-    def put_intent(self, order: Order, *, replacing_failed_version: int | None = None) -> Order:
-        """Record an order before the upstream create, so a crash afterwards loses nothing.
-
-        Never overwrites an order, except a failed intent (nothing exists upstream) at exactly
-        `replacing_failed_version`, which a retry with the same Idempotency-Key may place again.
-        The item carries the writing invocation's correlation id (`correlationId`)."""
+    def put_intent(self, order: Order) -> Order:
+        """Record an order before the upstream create, so a crash afterwards loses nothing. Never
+        overwrites an order: a failed one stays failed (one Idempotency-Key, one outcome). The item
+        carries the writing invocation's correlation id (`correlationId`)."""
         order = order.model_copy(update={"correlation_id": correlation_id()})
-        condition = "attribute_not_exists(id)"
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        if replacing_failed_version is not None:
-            condition += " OR (#status = :failed AND #version = :version)"
-            names = {"#status": "status", "#version": "version"}
-            values = {
-                ":failed": {"S": OrderStatus.FAILED.value},
-                ":version": self._ser(replacing_failed_version),
-            }
         # The schedule first: a crash between the two leaves a schedule without an order, which
         # the poller deletes when it comes due; the other way round would leave an order nobody polls.
         if order.poll_shard is not None and order.next_poll_at is not None and not is_terminal(order.status):
@@ -341,8 +339,7 @@ class OrderStore:
             self._client.put_item(
                 TableName=self.table_name,
                 Item=self._to_av(_without_schedule(order_to_item(order))),
-                ConditionExpression=condition,
-                **({"ExpressionAttributeNames": names, "ExpressionAttributeValues": values} if names else {}),
+                ConditionExpression="attribute_not_exists(id)",
             )
         except Exception as exc:
             if self._is_conditional_failure(exc):
@@ -357,32 +354,37 @@ class OrderStore:
         expected_version: int | None = None,
         *,
         reason: str | None = None,
+        cause: ChangeCause | None = None,
         now: datetime | None = None,
     ) -> Order:
         """One conditional UpdateItem: the new fields, a history entry when the status changes,
         version + 1; fails with StaleOrderError when the stored version is not `expected_version`.
 
-        `correlationId` becomes this invocation's (removed outside one), so the item and the event
-        a write causes always name the request or poller run that wrote it."""
+        The write's own condition keeps the audit trail honest whoever calls: the stored item must
+        be at `expected_version`, still in the status it was read in, not terminal (a terminal
+        order is never written again), and have exactly the history entries read; the new entry is
+        added with list_append, so no write can remove or rewrite an entry. `correlationId` becomes
+        this invocation's (removed outside one), so the item and the event a write causes always
+        name the request or poller run that wrote it."""
+        if "status_history" in new_fields:
+            raise ValueError("the status history only grows through a status change")
         expected = order.version if expected_version is None else expected_version
         now = now or utc_now()
         changes = dict(new_fields)
         new_status = changes.get("status")
-        history = list(order.status_history)
+        appended: list[StatusChange] = []
         if new_status is not None and OrderStatus(new_status) != order.status:
             new_status = OrderStatus(new_status)
             earlier = [change.status for change in order.status_history]
             if not can_transition_with_history(order.status, new_status, earlier):
                 raise InvalidTransitionError(f"{order.status.value} -> {new_status.value} is not allowed")
-            history.append(StatusChange(status=new_status, at=now, reason=reason))
+            appended.append(StatusChange(status=new_status, at=now, cause=cause, reason=reason))
         if new_status is not None and is_terminal(OrderStatus(new_status)):
             changes["poll_shard"] = None
             changes["next_poll_at"] = None
+        history = (*order.status_history, *appended)
         changes.update(
-            status_history=tuple(history),
-            updated_at=now,
-            version=expected + 1,
-            correlation_id=correlation_id(),
+            status_history=history, updated_at=now, version=expected + 1, correlation_id=correlation_id()
         )
         updated = Order.model_validate({**order.model_dump(), **changes})
 
@@ -403,12 +405,16 @@ class OrderStore:
             self._create_schedule(
                 order.id, order.poll_shard or "0", updated.next_poll_at, updated.poll_failures
             )
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {":expected": self._ser(expected)}
+        names: dict[str, str] = {"#version": "version", "#status": "status", "#history": "statusHistory"}
+        values: dict[str, Any] = {
+            ":expected": self._ser(expected),
+            ":from": {"S": order.status.value},
+            ":entries": {"N": str(len(order.status_history))},
+        }
         sets: list[str] = []
         removes: list[str] = []
         for i, key in enumerate(sorted(set(before) | set(after))):
-            if key == "id" or before.get(key) == after.get(key):
+            if key in ("id", "statusHistory") or before.get(key) == after.get(key):
                 continue
             names[f"#a{i}"] = key
             if key in after:
@@ -416,16 +422,26 @@ class OrderStore:
                 sets.append(f"#a{i} = :v{i}")
             else:
                 removes.append(f"#a{i}")
+        if appended:
+            values[":appended"] = self._ser([_history_entry(change) for change in appended])
+            sets.append("#history = list_append(#history, :appended)")
+        terminal = sorted(status.value for status in TERMINAL_STATUSES)
+        for n, status in enumerate(terminal):
+            values[f":t{n}"] = {"S": status}
         expression = "SET " + ", ".join(sets)
         if removes:
             expression += " REMOVE " + ", ".join(removes)
-        names["#version"] = "version"
+        condition = (
+            "attribute_exists(id) AND #version = :expected AND #status = :from"
+            " AND size(#history) = :entries"
+            f" AND NOT (#status IN ({', '.join(f':t{n}' for n in range(len(terminal)))}))"
+        )
         try:
             self._client.update_item(
                 TableName=self.table_name,
                 Key={"id": {"S": order.id}},
                 UpdateExpression=expression,
-                ConditionExpression="attribute_exists(id) AND #version = :expected",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
@@ -530,6 +546,7 @@ class OrderStore:
         next_poll_at: datetime | None,
         poll_shard: str | None,
         reason: str | None = "created upstream",
+        cause: ChangeCause = ChangeCause.EXCHANGE,
         now: datetime | None = None,
     ) -> Order:
         fields: dict[str, Any] = {
@@ -542,11 +559,21 @@ class OrderStore:
             "next_poll_at": next_poll_at,
             "poll_failures": 0,
         }
-        return self.apply_update(order, fields, order.version, reason=reason, now=now)
+        return self.apply_update(order, fields, order.version, reason=reason, cause=cause, now=now)
 
-    def mark_failed(self, order: Order, reason: str, *, now: datetime | None = None) -> Order:
-        fields = {"status": OrderStatus.FAILED, "failure_reason": reason}
-        return self.apply_update(order, fields, order.version, reason=reason, now=now)
+    def mark_failed(
+        self,
+        order: Order,
+        reason: str,
+        *,
+        cause: ChangeCause,
+        refusal: Refusal | None = None,
+        now: datetime | None = None,
+    ) -> Order:
+        fields: dict[str, Any] = {"status": OrderStatus.FAILED, "failure_reason": reason}
+        if refusal is not None:
+            fields["refusal"] = refusal
+        return self.apply_update(order, fields, order.version, reason=reason, cause=cause, now=now)
 
     # reads
 

@@ -183,6 +183,46 @@ def test_pattern_errors_read_as_sentences_not_regular_expressions(api: Call) -> 
     assert "[0-9]" not in rates.field_reasons()["amount"]
 
 
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ('{{"userId": "a", {rest}, "userId": "b"}}', "userId"),
+        ('{{"userId": "a", {rest}, "destination": {{"address": "x", "address": "y"}}}}', "address"),
+    ],
+)
+def test_a_key_repeated_in_a_json_object_is_400_and_nothing_is_stored(
+    api: Call, aws: Any, raw: str, key: str
+) -> None:
+    # Last-one-wins would create the order for "b" while a proxy reading the first value saw "a".
+    body = order_body()
+    body.pop("userId", None)
+    if key == "address":
+        body.pop("destination")
+    rest = json.dumps(body)[1:-1]
+    answer = api("POST", "/orders", raw_body=raw.format(rest=rest), headers={"Idempotency-Key": new_key()})
+    assert_contract(answer, "POST", "/orders")
+    assert answer.status == 400
+    assert answer.json["error"]["code"] == "duplicate_key"
+    assert answer.field_reasons() == {key: "The key appears more than once in one JSON object."}
+    assert not [i for i in aws.table().scan()["Items"] if i["id"].startswith("ord_")]
+
+
+@pytest.mark.parametrize("key", ["k\x00ey", "key\n", "\tkey", "k\x1b[2Jey", "k\x7fey", "k\x85ey"])
+def test_control_characters_in_the_idempotency_key_are_422_naming_the_header(
+    api: Call, aws: Any, key: str
+) -> None:
+    answer = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+    assert_contract(answer, "POST", "/orders")
+    assert answer.status == 422
+    assert answer.field_reasons() == {"Idempotency-Key": "Must not contain control characters."}
+    assert not [i for i in aws.table().scan()["Items"] if i["id"].startswith("ord_")]
+
+
+def test_an_idempotency_key_of_printable_unicode_is_accepted(api: Call) -> None:
+    answer = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": f"clé {new_key()}"})
+    assert answer.status == 201, answer.text
+
+
 # -- a sweep of hostile bodies and content types over every route that takes a body --------------
 
 HOSTILE_BODIES: list[tuple[str, bytes, bool]] = [

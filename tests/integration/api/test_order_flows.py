@@ -68,18 +68,33 @@ def test_a_retry_after_the_idempotency_record_is_gone_never_creates_twice(
     assert stats["requests"]["/api/v2/orders/public/create"] == 1
 
 
-def test_a_key_whose_order_the_exchange_refused_can_be_retried(api: Call, aws: Any, faults: Any) -> None:
+def test_a_key_whose_order_the_exchange_refused_keeps_that_answer(api: Call, aws: Any, faults: Any) -> None:
+    # One key, one outcome (Stripe's rule): the refusal is final for that key; a new key is a new order.
     key = new_key()
     faults(endpoint="/api/v2/orders/public/create", kind="424", count=1)
     refused = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
 
     retried = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+    again = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": key})
+    fresh = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": new_key()})
 
-    assert refused.status == 424
-    assert retried.status == 201
-    assert retried.json["status"] == "awaiting_deposit"
-    (stored,) = orders_in_table(aws)
-    assert stored["id"] == retried.json["id"]
+    assert refused.status == retried.status == again.status == 424
+    first, second = refused.json["error"], retried.json["error"]
+    assert first["code"] == "dependency_failed"
+    assert {k: v for k, v in first.items() if k != "requestId"} == {
+        k: v for k, v in second.items() if k != "requestId"
+    }
+    assert again.json["error"]["orderId"] == first["orderId"]
+    assert "new Idempotency-Key" in first["message"]
+    assert refused.headers.get("Retry-After") == retried.headers.get("Retry-After")
+    assert fresh.status == 201
+    assert fresh.json["id"] != first["orderId"]
+    stored = {item["id"]: item for item in orders_in_table(aws)}
+    failed = stored[first["orderId"]]
+    assert failed["status"] == "failed"
+    assert [h["status"] for h in failed["statusHistory"]] == ["pending_create", "failed"]
+    assert [h["cause"] for h in failed["statusHistory"]] == ["request", "refusal"]
+    assert int(failed["version"]) == 2  # the retries wrote nothing
 
 
 def test_keys_are_scoped_per_user(api: Call, aws: Any) -> None:
@@ -263,3 +278,53 @@ def test_no_response_or_log_contains_the_secret_or_a_signature(
     assert "x-api-signature" not in everything.lower()
     assert BEARER not in everything
     assert "Traceback" not in "".join(a.text for a in answers)
+
+
+# -- round trips of a fresh create ----------------------------------------------------------------
+
+
+def test_a_fresh_create_answers_what_it_stored_without_reading_it_back(api: Call) -> None:
+    calls: list[str] = []
+
+    def count(event_name: str, **_: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    # Clients copy their session's handlers when created; every client here is created after this.
+    session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+    assert session is not None
+    session.events.register("before-call.dynamodb", count)
+    try:
+        assert api("GET", "/instruments").status == 200  # the catalogue in memory, as when warm
+        calls.clear()
+        created = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": new_key()})
+    finally:
+        session.events.unregister("before-call.dynamodb", count)
+
+    assert created.status == 201
+    # Idempotency record in (put) and out (update), the replay check by intent id (get, before
+    # anything is sent), the poll schedule and the intent (puts), its completion (update; the
+    # schedule, due at once, needs no write): the answer comes from the completed order itself.
+    assert sorted(calls) == ["GetItem", "PutItem", "PutItem", "PutItem", "UpdateItem", "UpdateItem"], calls
+    stored = api("GET", f"/orders/{created.json['id']}")
+    assert stored.json == created.json
+
+
+def test_the_quote_runs_beside_the_address_check(api: Call, faults: Any) -> None:
+    body = order_body()
+    del body["refund"]
+
+    def create() -> float:
+        started = time.monotonic()
+        answer = api("POST", "/orders", body=body, headers={"Idempotency-Key": new_key()})
+        assert answer.status == 201
+        return time.monotonic() - started
+
+    create()  # warm: catalogue, clients and keys in memory
+    plain = create()
+    delay = 2.0
+    for endpoint in ("/api/v2/rates/public/one", "/api/v2/instruments/public/validate-address"):
+        faults(endpoint=endpoint, kind="latency", latencyMs=int(delay * 1000), count=1)
+    added = create() - plain
+
+    # At once, the two delays add one delay; one after the other they would add two.
+    assert added < 1.5 * delay, f"{added:.2f} s added: the quote and the address check ran in turn"

@@ -26,7 +26,7 @@ def create(api: Call, **overrides: Any) -> Any:
 def assert_error_shape(answer: Any, status: int, code: str | None = None) -> dict[str, Any]:
     assert answer.status == status, answer.text
     error = answer.json["error"]
-    assert set(error) <= {"code", "message", "fields", "requestId"}
+    assert set(error) <= {"code", "message", "fields", "orderId", "requestId"}
     assert error["requestId"]
     assert error["message"]
     if code:
@@ -300,9 +300,11 @@ def test_upstream_timeout_is_504(api: Call, faults: Any, monkeypatch: pytest.Mon
 def test_upstream_failure_on_create_marks_the_intent_failed(api: Call, aws: Any, faults: Any) -> None:
     faults(endpoint="/api/v2/orders/public/create", kind="424")
     answer = create(api)
-    assert_error_shape(answer, 424, "dependency_failed")
+    error = assert_error_shape(answer, 424, "dependency_failed")
     items = [i for i in aws.table().scan()["Items"] if i["id"].startswith("ord_")]
     assert [i["status"] for i in items] == ["failed"]
+    assert error["orderId"] == items[0]["id"]
+    assert items[0]["refusal"]["kind"] == "dependency_failed"
     assert "nextPollAt" not in items[0]
 
 

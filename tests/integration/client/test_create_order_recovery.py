@@ -149,3 +149,32 @@ def test_dependency_failure_on_create_is_reported_not_searched(
     with pytest.raises(errors.DependencyFailedError):
         client.create_order(btc_to_eth("0.1"))
     assert control.requests_to(ORDERS_PATH) == 0
+
+
+def test_a_drop_after_fault_creates_the_order_and_loses_only_the_answer(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    client = make_client(keys=control.new_keys())
+    control.fault(CREATE_ORDER_PATH, "drop-after", count=1)
+
+    recovered = client.create_order(btc_to_eth("0.1"))
+
+    assert [order.order_id for order in client.list_orders()] == [recovered.order_id]
+    assert control.requests_to(CREATE_ORDER_PATH) == 1
+
+
+def test_a_late_fault_creates_the_order_after_the_caller_gave_up(
+    control: SandboxControl, make_client: Callable[..., ExchangeClient]
+) -> None:
+    # The create the exchange finishes after our lookup: unknown now, in the order list later.
+    client = make_client(keys=control.new_keys())
+    control.fault(CREATE_ORDER_PATH, "late", latencyMs=600, count=1)
+
+    with pytest.raises(errors.OrderOutcomeUnknownError):
+        client.create_order(btc_to_eth("0.1"))
+    assert client.list_orders() == []
+    time.sleep(1.0)
+
+    (landed,) = client.list_orders()
+    assert landed.claimed_deposit_amount == Decimal("0.1")
+    assert control.requests_to(CREATE_ORDER_PATH) == 1

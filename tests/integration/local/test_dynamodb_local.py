@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cryptosdk.domain import Order, StaleOrderError
+from cryptosdk.domain import ChangeCause, Order, StaleOrderError
 from cryptosdk.status import OrderStatus
 from cryptosdk.storage import OrderStore
 from tests.fixtures.dynamodb_local import DynamoDBLocalTables
@@ -62,7 +62,7 @@ def test_due_for_poll_query_sees_only_active_orders_in_time_order(
     later = complete(store, store.put_intent(make_intent()), next_poll_at=T0 + timedelta(seconds=20))
     sooner = complete(store, store.put_intent(make_intent()), next_poll_at=T0 + timedelta(seconds=10))
     finished = complete(store, store.put_intent(make_intent()), next_poll_at=T0)
-    store.mark_failed(finished, "the exchange refused it")
+    store.mark_failed(finished, "the exchange refused it", cause=ChangeCause.REFUSAL)
 
     due, _ = store.due_for_poll("0", T0 + timedelta(minutes=1))
 

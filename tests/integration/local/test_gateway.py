@@ -168,6 +168,22 @@ def _logged(log: list[str], fragment: str) -> str:
     raise AssertionError(f"no request log line with {fragment!r} in {log}")
 
 
+def test_control_bytes_in_a_path_are_escaped_in_the_request_log(api: tuple[str, list[str]]) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    url, log = api
+    parts = urlsplit(url)
+    # A raw request line: requests would percent-encode these bytes before they reached the gateway.
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as conn:
+        conn.sendall(b"GET /orders/a\x01b\x1b[2Jc\x7f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        while conn.recv(65536):
+            pass
+    line = _logged(log, "GET /orders/a")
+    assert line.startswith("GET /orders/a\\x01b\\x1b[2Jc\\x7f ")
+    assert not any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in line)
+
+
 def test_literal_paths_win_over_parameters() -> None:
     table = RouteTable([Route("GET", "/orders/{orderId}", "A"), Route("GET", "/orders/latest", "B")])
     match = table.match("GET", "/orders/latest")

@@ -93,6 +93,7 @@ class World:
             client=client or self.default_client or self.client(),
             store=store or self.store,
             clock=self.clock,
+            sleep=lambda seconds: self.clock.advance(timedelta(seconds=seconds)) and None,
         )
 
     def poll(

@@ -156,3 +156,45 @@ def test_default_dependencies_are_built_once_per_container_and_concurrency(
     assert refresh.client is run.client  # one pooled exchange session for both
     client.get_client.cache_clear()  # what a fresh container (or a test's new stack) sees
     assert default_deps(4) is not run
+
+
+def _emitted_metrics(output: str) -> dict[str, float]:
+    """The values of the CloudWatch embedded-metric documents Powertools printed."""
+    values: dict[str, float] = {}
+    for line in output.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and "_aws" in document:
+            for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                value = document[metric["Name"]]  # Powertools writes one value as a list of one
+                (single,) = value if isinstance(value, list) else [value]
+                values[metric["Name"]] = float(single)
+    return values
+
+
+def test_the_run_reports_the_age_of_the_oldest_unsettled_create(
+    app_env: Any, world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The order list cannot be read, so this intent stays unsettled: the alarm's metric says how long.
+    from datetime import timedelta
+
+    world.intent(created_at=world.clock() - timedelta(seconds=100))
+    world.fault("/api/v2/orders", "503")
+
+    summary = handler_module(POLLER).lambda_handler(scheduled_event(), lambda_context(POLLER))
+
+    metrics = _emitted_metrics(capsys.readouterr().out)
+    assert 100 <= summary["oldest_unsettled_create_seconds"] < 130
+    assert metrics["OldestUnsettledCreateSeconds"] == summary["oldest_unsettled_create_seconds"]
+
+
+def test_no_unsettled_create_reports_zero(
+    app_env: Any, world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.active_order()
+
+    handler_module(POLLER).lambda_handler(scheduled_event(), lambda_context(POLLER))
+
+    assert _emitted_metrics(capsys.readouterr().out)["OldestUnsettledCreateSeconds"] == 0

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cryptosdk.domain import (
+    ChangeCause,
     InvalidCursorError,
     InvalidTransitionError,
     Leg,
@@ -185,7 +186,7 @@ def test_mark_failed_records_the_reason_and_stops_polling(
     store: OrderStore, make_intent: Callable[..., Order]
 ) -> None:
     intent = store.put_intent(make_intent())
-    failed = store.mark_failed(intent, "exchange never confirmed the order")
+    failed = store.mark_failed(intent, "exchange never confirmed the order", cause=ChangeCause.RECONCILIATION)
     stored = store.get(intent.id)
     assert stored == failed
     assert stored.status == OrderStatus.FAILED
@@ -263,3 +264,114 @@ def test_the_shared_cache_item_expires(store: OrderStore) -> None:
     assert store.read_cache("cache#test", T0) == '{"a":1}'
     assert store.read_cache("cache#test", T0 + timedelta(minutes=5)) is None
     assert store.read_cache("cache#absent", T0) is None
+
+
+# -- the audit trail: append-only history and final terminal statuses, enforced by the write ------
+
+
+def _raw_update(store: OrderStore, order_id: str, expression: str, values: dict[str, Any]) -> None:
+    store._client.update_item(
+        TableName=store.table_name,
+        Key={"id": {"S": order_id}},
+        UpdateExpression=expression,
+        ExpressionAttributeValues=values,
+    )
+
+
+def test_each_status_change_is_appended_with_its_time_and_cause(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    intent = store.put_intent(make_intent())
+    done = complete(store, intent)
+    later = T0 + timedelta(minutes=3)
+    confirming = store.apply_update(
+        done, {"status": OrderStatus.CONFIRMING}, reason="exchange: X", cause=ChangeCause.EXCHANGE, now=later
+    )
+
+    stored = store.get(confirming.id)
+
+    assert stored is not None
+    assert stored.status_history[:2] == done.status_history[:2]
+    assert stored.status_history[-1] == StatusChange(
+        status=OrderStatus.CONFIRMING, at=later, cause=ChangeCause.EXCHANGE, reason="exchange: X"
+    )
+    assert len(stored.status_history) == 3
+
+
+def test_a_write_from_a_copy_whose_history_was_rewritten_is_refused(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    # A caller holding the right version but a shortened history (say, a rebuilt item) cannot land.
+    done = complete(store, store.put_intent(make_intent()))
+    forged = done.model_copy(update={"status_history": done.status_history[1:]})
+
+    with pytest.raises(StaleOrderError):
+        store.apply_update(forged, {"status": OrderStatus.CONFIRMING})
+
+    stored = store.get(done.id)
+    assert stored is not None
+    assert stored.status_history == done.status_history
+
+
+def test_the_history_cannot_be_replaced_through_an_update(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    done = complete(store, store.put_intent(make_intent()))
+    with pytest.raises(ValueError, match="history"):
+        store.apply_update(done, {"status_history": ()})
+
+
+@pytest.mark.parametrize(
+    "terminal", [OrderStatus.FAILED, OrderStatus.COMPLETED, OrderStatus.EXPIRED, OrderStatus.REFUNDED]
+)
+def test_a_terminal_order_is_never_written_again_even_at_its_version(
+    store: OrderStore, make_intent: Callable[..., Order], terminal: OrderStatus
+) -> None:
+    done = complete(store, store.put_intent(make_intent()))
+    if terminal == OrderStatus.REFUNDED:
+        done = store.apply_update(done, {"status": OrderStatus.REFUNDING})
+    final = store.apply_update(done, {"status": terminal}, cause=ChangeCause.EXCHANGE)
+    # A caller that skips the status rules (a stale copy relabelled as active) still cannot write:
+    # the condition looks at the stored status, not at the caller's.
+    disguised = final.model_copy(update={"status": OrderStatus.AWAITING_DEPOSIT})
+
+    with pytest.raises(StaleOrderError):
+        store.apply_update(disguised, {"status": OrderStatus.CONFIRMING})
+    # The true copy at the right version and history: only the terminal clause of the condition
+    # stands between a field change and a final order.
+    with pytest.raises(StaleOrderError):
+        store.apply_update(final, {"deposit_address": "elsewhere"})
+
+    stored = store.get(final.id)
+    assert stored is not None
+    assert stored.status == terminal
+    assert stored.version == final.version
+    assert stored.deposit_address == final.deposit_address
+
+
+def test_a_failed_intent_is_never_overwritten_by_a_new_intent(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    intent = store.put_intent(make_intent())
+    failed = store.mark_failed(intent, "exchange refused the order: 424", cause=ChangeCause.REFUSAL)
+
+    with pytest.raises(OrderExistsError):
+        store.put_intent(intent.model_copy(update={"version": failed.version + 1}))
+
+    stored = store.get(intent.id)
+    assert stored is not None
+    assert stored.status == OrderStatus.FAILED
+    assert [h.cause for h in stored.status_history][-1] == ChangeCause.REFUSAL
+
+
+def test_the_append_keeps_entries_written_meanwhile_out_of_reach(
+    store: OrderStore, make_intent: Callable[..., Order]
+) -> None:
+    # Someone appends an entry behind our back without bumping the version: the size condition
+    # still refuses our write instead of appending after a history we never read.
+    done = complete(store, store.put_intent(make_intent()))
+    entry = {"M": {"status": {"S": "awaiting_deposit"}, "at": {"S": "2026-03-01T12:05:00.000000Z"}}}
+    _raw_update(store, done.id, "SET statusHistory = list_append(statusHistory, :e)", {":e": {"L": [entry]}})
+
+    with pytest.raises(StaleOrderError):
+        store.apply_update(done, {"status": OrderStatus.CONFIRMING})

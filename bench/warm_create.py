@@ -1,0 +1,146 @@
+"""Warm `POST /orders`: handler CPU and wall time per request, `python -m bench.warm_create`.
+
+One process runs CreateOrderFunction's handler (the source tree, as `make run` does) against moto
+server and the sandbox, which run in this process, so the handler process's CPU time
+(`time.process_time`, every thread of it) is the handler's own: signing, boto3 and requests
+work, pydantic, Powertools. After warm-up requests, each measured request has a fresh
+Idempotency-Key (a replay would be a cheaper path). Printed: median and quartiles of CPU and wall
+ms per request, and the upstream calls each request made (the sandbox's and moto's counters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+EVENT = REPO / "events" / "orders-create.json"
+MARK = "@@warm "
+
+CHILD = r"""
+import copy, json, sys, time, uuid
+sys.path[:0] = [sys.argv[2], sys.argv[3]]
+import app
+event = json.load(open(sys.argv[1]))
+warmup, runs = int(sys.argv[4]), int(sys.argv[5])
+
+class Context:
+    function_name = "CreateOrderFunction"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:CreateOrderFunction"
+    memory_limit_in_mb = "512"
+    aws_request_id = "00000000-0000-4000-8000-000000000001"
+    log_group_name = "/aws/lambda/CreateOrderFunction"
+    log_stream_name = "local"
+    def get_remaining_time_in_millis(self):
+        return 25000
+
+samples = []
+profile = None
+if len(sys.argv) > 6:
+    import cProfile
+    profile = cProfile.Profile()
+for i in range(warmup + runs):
+    if profile is not None and i == warmup:
+        profile.enable()
+    one = copy.deepcopy(event)
+    one["headers"]["idempotency-key"] = str(uuid.uuid4())
+    c0, w0 = time.process_time(), time.perf_counter()
+    result = app.lambda_handler(one, Context())
+    c1, w1 = time.process_time(), time.perf_counter()
+    if result["statusCode"] not in (201, 202):
+        raise SystemExit(f"POST /orders answered {result['statusCode']}: {result['body']}")
+    if i >= warmup:
+        samples.append(((c1 - c0) * 1000, (w1 - w0) * 1000))
+if profile is not None:
+    import pstats
+    profile.disable()
+    stats = pstats.Stats(profile, stream=sys.stderr)
+    stats.sort_stats(sys.argv[6]).print_stats(40)
+    # Own time per package: where the handler's CPU goes.
+    by_package = {}
+    for (path, _, _), (_, _, own, _, _) in stats.stats.items():
+        if path == "~":
+            key = "socket wait/io"
+        elif "site-packages/" in path:
+            key = path.split("site-packages/")[-1].split("/")[0]
+        elif "/exchange/" in path:
+            key = path.split("/exchange/")[-1].split("/")[0]
+        else:
+            key = "stdlib/other"
+        by_package[key] = by_package.get(key, 0.0) + own
+    for key, own in sorted(by_package.items(), key=lambda kv: -kv[1])[:14]:
+        print(f"{key:30} {own * 1000 / runs:8.2f} ms/request (profiled)", file=sys.stderr)
+print("MARK" + json.dumps(samples))
+""".replace("MARK", MARK)
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    q1, q2, q3 = statistics.quantiles(values, n=4)
+    return q1, q2, q3
+
+
+def sandbox_calls(sandbox: str) -> dict[str, Any]:
+    import requests
+
+    return dict(requests.get(f"{sandbox}/_sandbox/stats", timeout=5).json())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.warm_create", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--profile", choices=["cumulative", "tottime"], help="print a cProfile of the runs")
+    args = parser.parse_args(argv)
+
+    from local.invoke import Invoker
+    from local.stack import function_environment
+
+    with Invoker(REPO / ".aws-sam" / "warm-state", use_running_stack=False) as world:
+        spec = world.spec("CreateOrderFunction")
+        env = function_environment(spec, world.endpoints["moto"], world.endpoints["dynamodb"])
+        env.update(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_LOG_LEVEL="ERROR", LOG_LEVEL="ERROR")
+        env.pop("PYTHONPATH", None)
+        before = sandbox_calls(world.endpoints["sandbox"])
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(EVENT),
+                str(spec.code_dir),
+                os.pathsep.join(str(p) for p in spec.layer_dirs),
+                str(args.warmup),
+                str(args.runs),
+                *([args.profile] if args.profile else []),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        after = sandbox_calls(world.endpoints["sandbox"])
+    line = next((x for x in result.stdout.splitlines() if x.startswith(MARK)), None)
+    if line is None:
+        raise SystemExit(f"the handler process failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    samples = json.loads(line[len(MARK) :])
+    if args.profile:
+        print(result.stderr[-30000:])
+    cpu = [s[0] for s in samples]
+    wall = [s[1] for s in samples]
+    print(f"warm POST /orders, {args.runs} requests after {args.warmup} warm-up, ms per request")
+    print("handler CPU   p25 {:.2f}  median {:.2f}  p75 {:.2f}".format(*quartiles(cpu)))
+    print("wall          p25 {:.2f}  median {:.2f}  p75 {:.2f}".format(*quartiles(wall)))
+    print(f"sandbox stats before/after: {json.dumps(before)} -> {json.dumps(after)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

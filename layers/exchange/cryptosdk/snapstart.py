@@ -1,0 +1,157 @@
+"""Lambda SnapStart runtime hooks (template parameter SnapStart=true; Python 3.12+ runtimes).
+
+With SnapStart, Lambda runs a published version's init once, snapshots the memory, and starts
+every new execution environment from that snapshot. What the snapshot holds after
+`before_snapshot`:
+
+- every module the first request of the function's routes would import (boto3 and botocore's
+  client machinery, requests, Powertools idempotency and parameters, the cryptosdk modules);
+- boto3 clients of the default session with their service models loaded, and the exchange
+  client's requests Session: objects only, no connection (nothing is called before the snapshot);
+- the settings read from the environment, which is the same for every environment of a version.
+
+It never holds a secret, a DynamoDB item, the instrument catalogue or an open socket: nothing is
+fetched before the snapshot. `after_restore` then re-creates what must be unique or fresh in each
+restored environment: the `random` seed (the retry jitter; uuid4 and secrets read os.urandom and
+need nothing), every connection pool (closed, so no socket state survives from the snapshot
+machine), Powertools' parameter cache (a secret with a TTL) and the in-memory catalogue.
+
+`snapshot_restore_py` exists only in the Lambda Python runtime: elsewhere (tests, `make run`)
+`register` finds nothing to register with and returns False.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from typing import Any
+
+# What a function's first request needs; each handler names its own (see before_snapshot).
+EXCHANGE = "exchange"  # the signed exchange client (keys from Secrets Manager)
+STORE = "store"  # the orders table through OrderStore
+IDEMPOTENCY = "idempotency"  # Powertools idempotency on the idempotency table
+POLLER = "poller"  # the poller's dependencies: its DynamoDB client, the EventBridge publisher
+MODELS = "models"  # pydantic validators (built on first use otherwise: defer_build)
+
+
+def register(*needs: str, modules: Iterable[str] = ()) -> bool:
+    """Register this module's hooks with the SnapStart runtime; False outside Lambda."""
+    try:
+        from snapshot_restore_py import (  # type: ignore[import-not-found]
+            register_after_restore,
+            register_before_snapshot,
+        )
+    except ImportError:
+        return False
+    wanted = tuple(modules)
+    register_before_snapshot(lambda: before_snapshot(*needs, modules=wanted))
+    register_after_restore(after_restore)
+    return True
+
+
+def before_snapshot(*needs: str, modules: Iterable[str] = ()) -> None:
+    """Import and construct what the first request would, opening no connection."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+    for need in needs:
+        _PRIMERS[need]()
+
+
+def after_restore() -> None:
+    """Re-create what must be unique or fresh in each environment restored from the snapshot."""
+    random.seed()  # from os.urandom: no two restored environments share a jitter sequence
+    for pool_owner in _pool_owners():
+        pool_owner()
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    from cryptosdk.instruments import reset_cache
+
+    reset_cache()
+
+
+# -- primers: construct, never call -------------------------------------------------------------
+
+
+def _prime_exchange() -> None:
+    from cryptosdk.client import get_client
+    from cryptosdk.secrets import _use_default_session
+
+    get_client()
+    _use_default_session()
+
+
+def _prime_store() -> None:
+    from cryptosdk.storage import get_store
+
+    _ = get_store()._client
+    _ = get_store()._codec
+
+
+def _prime_idempotency() -> None:
+    from cryptosdk.orders import _idempotent
+
+    _idempotent()
+
+
+def _prime_poller() -> None:
+    from cryptosdk.poller import default_deps
+
+    deps = default_deps()
+    _ = deps.store._client
+
+
+def _prime_models() -> None:
+    from pydantic import BaseModel
+
+    from cryptosdk import api_models, domain, models
+
+    for module in (models, domain, api_models):
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseModel)
+                and value.__module__ == module.__name__
+            ):
+                value.model_rebuild(force=True)
+
+
+_PRIMERS: dict[str, Callable[[], None]] = {
+    EXCHANGE: _prime_exchange,
+    STORE: _prime_store,
+    IDEMPOTENCY: _prime_idempotency,
+    POLLER: _prime_poller,
+    MODELS: _prime_models,
+}
+
+
+def _pool_owners() -> list[Callable[[], None]]:
+    """Closers of the connection pools built before the snapshot. Each is empty (nothing is called
+    before it) and reopens on first use; closing them makes that a rule rather than luck."""
+    closers: list[Callable[[], None]] = []
+    from cryptosdk.client import get_client
+
+    if get_client.cache_info().currsize:
+        closers.append(get_client().close)
+    closers += [client.close for client in _boto3_clients()]
+    return closers
+
+
+def _built(owner: Any, attribute: str) -> Any:
+    """A cached_property's value if it was built, without building it."""
+    return vars(owner).get(attribute) if owner is not None else None
+
+
+def _boto3_clients() -> list[Any]:
+    from cryptosdk import poller, storage
+    from cryptosdk.orders import _idempotent
+
+    clients = [_built(storage._STORE, "_client")]
+    if _idempotent.cache_info().currsize:
+        clients.append(_idempotent().persistence.client)
+    if poller._container_deps.cache_info().currsize:
+        deps = poller.default_deps()
+        clients.append(_built(deps.store, "_client"))
+    return [client for client in clients if client is not None]

@@ -1,0 +1,103 @@
+"""SnapStart hooks: the snapshot gets imports and clients but no connection; a restore re-seeds and
+empties what must be fresh. Sockets are blocked here, so a hook that called out would fail."""
+
+from __future__ import annotations
+
+import random
+import sys
+import types
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from cryptosdk import snapstart
+
+ENV = {
+    "ORDERS_TABLE": "orders",
+    "IDEMPOTENCY_TABLE": "idempotency",
+    "EXCHANGE_SECRET_ID": "cryptosdk/dev/exchange-keys",
+    "EXCHANGE_API_URL": "https://exchange.invalid",
+    "EVENT_BUS_NAME": "bus",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+
+
+@pytest.fixture
+def stack_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from cryptosdk import client, config, instruments, orders, poller, storage
+
+    def forget() -> None:
+        config.get_settings.cache_clear()
+        client.get_client.cache_clear()
+        storage.reset_store()
+        orders.reset_idempotency()
+        poller.clear_default_deps()
+        instruments.reset_cache()
+
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    forget()
+    yield
+    forget()
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Callable[[], None]]]:
+    """A stand-in for the Lambda runtime's snapshot_restore_py (not importable outside Lambda)."""
+    hooks: dict[str, list[Callable[[], None]]] = {"before": [], "after": []}
+    module = types.ModuleType("snapshot_restore_py")
+    module.register_before_snapshot = hooks["before"].append  # type: ignore[attr-defined]
+    module.register_after_restore = hooks["after"].append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
+    return hooks
+
+
+def test_outside_lambda_nothing_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # import fails, as off Lambda
+    assert snapstart.register(snapstart.STORE) is False
+
+
+def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
+    stack_env: None, runtime: dict[str, list[Callable[[], None]]]
+) -> None:
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    from cryptosdk import client, models, orders, poller, storage
+
+    needs = (snapstart.STORE, snapstart.EXCHANGE, snapstart.IDEMPOTENCY, snapstart.POLLER, snapstart.MODELS)
+    assert snapstart.register(*needs, modules=("cryptosdk.validation",)) is True
+    assert len(runtime["before"]) == 1
+    assert len(runtime["after"]) == 1
+
+    runtime["before"][0]()  # a connection attempt would raise: sockets are blocked
+
+    store = storage.get_store()
+    assert "_client" in vars(store)
+    assert client.get_client.cache_info().currsize == 1
+    assert orders._idempotent.cache_info().currsize == 1
+    assert poller._container_deps.cache_info().currsize == 1
+    assert "secrets" in DEFAULT_PROVIDERS
+    assert type(models.Rate.__pydantic_validator__).__name__ == "SchemaValidator"
+    assert "cryptosdk.validation" in sys.modules
+    # Nothing was fetched: no secret value cached.
+    assert not DEFAULT_PROVIDERS["secrets"].store
+
+
+def test_a_restore_reseeds_and_empties_what_must_be_fresh(
+    stack_env: None, runtime: dict[str, list[Callable[[], None]]]
+) -> None:
+    from cryptosdk import instruments
+
+    snapstart.register(snapstart.STORE, snapstart.EXCHANGE, snapstart.IDEMPOTENCY, snapstart.POLLER)
+    runtime["before"][0]()
+    random.seed(1234)
+    snapshot_sequence = [random.random() for _ in range(3)]
+    random.seed(1234)  # as every environment restored from one snapshot would be
+    instruments._memory = (float("inf"), instruments.Catalogue(()))
+
+    runtime["after"][0]()
+
+    assert [random.random() for _ in range(3)] != snapshot_sequence
+    assert instruments._memory is None
