@@ -127,6 +127,15 @@ def order_to_item(order: Order) -> dict[str, Any]:
     return {k: v for k, v in item.items() if v is not None}
 
 
+def stored_items(order: Order) -> list[dict[str, Any]]:
+    """The items an active order is stored as (plain values): the order, and its poll schedule
+    when it has one (tools that seed a table write exactly what the store writes)."""
+    items = [_without_schedule(order_to_item(order))]
+    if order.poll_shard is not None and order.next_poll_at is not None and not is_terminal(order.status):
+        items.append(_schedule_item(order.id, order.poll_shard, order.next_poll_at, order.poll_failures))
+    return items
+
+
 def _without_schedule(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in SCHEDULE_KEYS}
 
