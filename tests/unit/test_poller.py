@@ -19,6 +19,7 @@ from cryptosdk.poller import (
     Pacer,
     PollerOptions,
     Snapshot,
+    _due_lag,
     decide,
     decide_failure,
     resolve_shards,
@@ -460,3 +461,33 @@ def test_an_unpaid_order_the_exchange_no_longer_knows_expires_after_its_ttl() ->
 
     assert young.new_status is None
     assert old.new_status == OrderStatus.EXPIRED
+
+
+# -- how late a due order is (OldestDueLagSeconds) -------------------------------------------------
+
+
+def test_an_order_polled_every_run_is_never_late_however_old_its_due_time() -> None:
+    # Confirming since T0, due since T0: the due time stays put while it is polled every run.
+    order = stored(OrderStatus.CONFIRMING, next_poll_at=T0)
+
+    assert _due_lag(order, T0 + timedelta(minutes=30)) is None
+
+
+def test_a_backed_off_order_is_late_from_its_due_time() -> None:
+    order = stored(next_poll_at=T0 + timedelta(minutes=30))
+
+    assert _due_lag(order, T0 + timedelta(minutes=33)) == 180.0
+
+
+def test_an_order_stepping_out_of_every_run_polling_is_late_only_from_then() -> None:
+    # Awaiting since T0 and polled every run (due time T0) until 5 minutes in.
+    order = stored(next_poll_at=T0)
+
+    assert _due_lag(order, T0 + timedelta(minutes=4)) is None
+    assert _due_lag(order, T0 + timedelta(minutes=5, seconds=30)) == 30.0
+
+
+def test_a_failing_order_is_late_from_its_back_off() -> None:
+    order = stored(OrderStatus.CONFIRMING, next_poll_at=T0 + timedelta(minutes=2), poll_failures=2)
+
+    assert _due_lag(order, T0 + timedelta(minutes=3)) == 60.0

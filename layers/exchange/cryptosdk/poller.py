@@ -49,6 +49,7 @@ from cryptosdk.observability import logger, metrics
 from cryptosdk.reconcile import RecentOrders
 from cryptosdk.settle import CREATE_SETTLE_WINDOW, Verdict, place_again, settle_at, settle_verdict
 from cryptosdk.status import (
+    AWAITING_DEPOSIT_STEPS,
     OrderStatus,
     can_transition_with_history,
     is_expired,
@@ -57,7 +58,7 @@ from cryptosdk.status import (
     poll_interval_cap,
     status_from_exchange,
 )
-from cryptosdk.storage import SCHEDULE_BATCH_SIZE, ScheduleBatch
+from cryptosdk.storage import POLL_PERIOD, SCHEDULE_BATCH_SIZE, ScheduleBatch
 
 if TYPE_CHECKING:
     from cryptosdk.client import ExchangeClient
@@ -652,6 +653,24 @@ class PollSummary:
                 self.rate_limited += 1
 
 
+def _due_lag(order: Order, now: datetime, period: timedelta = POLL_PERIOD) -> float | None:
+    """How late this poll of `order` is, in seconds; None when its due time says nothing about
+    that. An order polled every run keeps the due time it had when it started being polled every
+    run (moving it would be a write per poll), so only a backed-off order (a longer interval, a
+    failure) has a due time a run can be late for; an order just stepping out of every-run polling
+    counts from when it did."""
+    if order.next_poll_at is None or is_terminal(order.status):
+        return None
+    since = _status_since(order)
+    waited = now - since
+    if order.poll_failures == 0 and next_poll_delay(order.status, 0, waited=waited) <= period:
+        return None
+    start = order.next_poll_at
+    if order.poll_failures == 0 and order.status == OrderStatus.AWAITING_DEPOSIT:
+        start = max(start, since + AWAITING_DEPOSIT_STEPS[0][0])
+    return max(0.0, (now - start).total_seconds())
+
+
 def resolve_shards(requested: Sequence[str] | None, shard_count: int) -> list[str]:
     """The shards this run owns: those asked for (fan-out), else all of them."""
     every = [str(n) for n in range(shard_count)]
@@ -683,10 +702,8 @@ def _due_orders(
             summary.due += len(orders)
             summary.items_read += len(orders)
             # Unsettled intents stay due on purpose; their age is OldestUnsettledCreateSeconds.
-            oldest = next((o for o in orders if not _unsettled(o)), None) if first_page else None
-            if oldest is not None and oldest.next_poll_at is not None:
-                lag = (now - oldest.next_poll_at).total_seconds()
-                summary.oldest_due_lag_seconds = max(summary.oldest_due_lag_seconds, lag)
+            lags = [_due_lag(o, now) for o in orders if not _unsettled(o)] if first_page else []
+            summary.oldest_due_lag_seconds = max([summary.oldest_due_lag_seconds, *filter(None, lags)])
             if last:
                 cursors[shard] = last
             else:
