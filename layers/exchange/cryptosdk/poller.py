@@ -226,8 +226,12 @@ class Pacer:
     def on_success(self) -> None:
         with self._cond:
             self._strikes = 0
-            self._limit = min(float(self.max_concurrency), self._limit + 1 / self._limit)
-            self._cond.notify_all()
+            limit = min(float(self.max_concurrency), self._limit + 1 / self._limit)
+            if limit != self._limit:
+                # Only a raised limit can let a waiter start: at full speed (the usual case) every
+                # success would otherwise wake the run's main thread for nothing.
+                self._limit = limit
+                self._cond.notify_all()
 
     def can_start(self) -> bool:
         return self.pause_left() <= 0 and self._in_flight < self.limit
@@ -730,7 +734,12 @@ class _Run:
     def collect(self, timeout: float | None = 0) -> None:
         if not self.in_flight:
             return
-        done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+        if timeout == 0:
+            # The per-order check: a scan of done flags, not wait()'s waiter on every future.
+            done = {future for future in self.in_flight if future.done()}
+            self.in_flight -= done
+        else:
+            done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
         for future in done:
             result = future.result()
             self.summary.count(result)

@@ -140,6 +140,9 @@ def _without_schedule(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in SCHEDULE_KEYS}
 
 
+# Order fields that live in the schedule item (domain names).
+_SCHEDULE_FIELDS = frozenset({"next_poll_at", "poll_failures", "poll_shard"})
+
 # Attributes every write sets; a write that would change only these changes nothing.
 _BOOKKEEPING = frozenset({"updatedAt", "version", "correlationId"})
 
@@ -379,6 +382,11 @@ class OrderStore:
             raise ValueError("the status history only grows through a status change")
         expected = order.version if expected_version is None else expected_version
         now = now or utc_now()
+        if order.poll_shard is None and set(new_fields) <= _SCHEDULE_FIELDS:
+            # Only the schedule moves (most polls): no order to build, compare or write.
+            moved = order.model_copy(update=dict(new_fields))
+            self._reschedule(order, moved, now)
+            return moved
         changes = dict(new_fields)
         new_status = changes.get("status")
         appended: list[StatusChange] = []
