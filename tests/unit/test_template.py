@@ -46,18 +46,21 @@ EXPECTED_POLICIES = {
     "CreateOrderFunction": {
         ("DynamoDBReadPolicy", "OrdersTable"),
         ("DynamoDBWritePolicy", "OrdersTable"),
+        ("dynamodb:PartiQLUpdate", "OrdersTable"),  # poll schedule moves (BatchExecuteStatement)
         ("DynamoDBCrudPolicy", "IdempotencyTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "ExchangeSecret"),
     },
     "OrdersFunction": {
         ("DynamoDBReadPolicy", "OrdersTable"),
         ("DynamoDBWritePolicy", "OrdersTable"),
+        ("dynamodb:PartiQLUpdate", "OrdersTable"),  # poll schedule moves (BatchExecuteStatement)
         ("AWSSecretsManagerGetSecretValuePolicy", "ExchangeSecret"),
     },
     # Writers never publish: OrderStatusChanged comes from the table's stream (OrderEventsRole).
     "StatusPollerFunction": {
         ("DynamoDBReadPolicy", "OrdersTable"),
         ("DynamoDBWritePolicy", "OrdersTable"),
+        ("dynamodb:PartiQLUpdate", "OrdersTable"),  # poll schedule moves (BatchExecuteStatement)
         ("AWSSecretsManagerGetSecretValuePolicy", "ExchangeSecret"),
     },
 }
