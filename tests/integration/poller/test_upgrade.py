@@ -13,7 +13,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange, new_order_id, shard_for
 from cryptosdk.status import OrderStatus
-from cryptosdk.storage import ScheduleMove, order_to_item, schedule_id
+from cryptosdk.storage import OrderStore, ScheduleMove, ScheduleWriteError, order_to_item, schedule_id
 from tests.integration.poller.conftest import AMOUNT, DESTINATION, SHARDS, World
 
 ENGINES = [pytest.param("dynamodb_local", marks=pytest.mark.dynamodb_local), "moto_server"]
@@ -142,3 +142,23 @@ def test_each_batched_schedule_move_keeps_its_own_condition(world_on_dynamodb_lo
     assert world.stored(moved).next_poll_at == later
     assert world.stored(raced).next_poll_at == later + timedelta(minutes=1)  # theirs stands
     assert raw_item(world, schedule_id(gone.id)) is None  # never recreated by an update
+
+
+class RefusingScheduleStore(OrderStore):
+    """DynamoDB refusing every schedule batch (throttled, say): the fault, not a stand-in."""
+
+    def write_schedule_moves(self, moves: Any) -> tuple[int, int]:
+        raise ScheduleWriteError("ProvisionedThroughputExceeded")
+
+
+def test_a_schedule_batch_that_fails_leaves_the_orders_due_and_the_run_finishes(world: World) -> None:
+    orders = [world.active_order() for _ in range(3)]
+    world.later(timedelta(minutes=10))  # waited long enough that each poll backs off (a move)
+    store = RefusingScheduleStore(world.store.table_name, client=raw_client(world))
+
+    summary = world.poll(deps=world.deps(store=store))
+
+    assert (summary.polled, summary.failed, summary.schedule_writes) == (3, 0, 0)
+    for order in orders:
+        assert world.stored(order).next_poll_at == order.next_poll_at  # still due: polled again next run
+    assert world.poll().due == 3
