@@ -7,10 +7,12 @@ One run (`poll_due_orders`):
 - processes them on a bounded thread pool over the client's pooled session; a shared `Pacer`
   halves the number of orders in flight and pauses the run after a persistent 429;
 - per order: fetch (or, for an unconfirmed create, reconcile against the exchange's order list),
-  decide the new fields with a pure function (`decide`), and write them in ONE conditional update
-  on the version read. A lost race re-reads once and re-applies the same exchange snapshot only if
-  the stored state is older than the snapshot, so newer state is never overwritten and statuses
-  never move backwards (`can_transition_with_history`);
+  decide the new fields with a pure function (`decide`); a real change is ONE conditional update
+  of the order on the version read, a back-off only moves its poll schedule (queued, written by
+  the main thread 25 to a BatchExecuteStatement), and a poll that changes nothing and stays due
+  writes nothing (cryptosdk.storage). A lost race re-reads once and re-applies the same exchange
+  snapshot only if the stored state is older than the snapshot, so newer state is never
+  overwritten and statuses never move backwards (`can_transition_with_history`);
 - stops taking new orders `stop_margin` before the Lambda deadline, and an in-flight order that
   reaches `write_margin` is dropped before its write: every order is either updated (version + 1)
   or untouched, never half-written;
