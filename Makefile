@@ -25,7 +25,7 @@ export AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install browser run test pytest cold-start layer-size lint typecheck unit integration e2e cfn-lint checkov validate build openapi openapi-check openapi-lint web-types web-types-check bench demo invoke clean
+.PHONY: install browser run test pytest cold-start layer-size lint typecheck unit integration e2e cfn-lint checkov validate build openapi openapi-check openapi-lint web-types web-types-check bench cost demo invoke clean
 
 install: $(STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP) browser
 
@@ -154,6 +154,10 @@ openapi-lint: $(NODE_STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.poller $(ARGS)
+
+# Dollars per 1,000 completed orders: a lifecycle simulation on DynamoDB Local + the sandbox.
+cost: $(STAMP)
+	$(PY) -m bench.cost $(ARGS)
 
 # Cold start as Lambda runs it: the `sam build` output, read-only, no bytecode written, import +
 # first request of every route against moto + the sandbox, beside a bare `import boto3` and the

@@ -104,7 +104,7 @@ def test_due_for_poll_index_is_sparse(aws: AwsStack) -> None:
     assert [i["id"]["S"] for i in due] == ["active"]
     by_user = aws.dynamodb.query(
         TableName=aws.orders_table,
-        IndexName="ByUser",
+        IndexName="ByUserKeys",
         KeyConditionExpression="userId = :u",
         ExpressionAttributeValues={":u": {"S": "user-1"}},
     )["Items"]

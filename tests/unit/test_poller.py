@@ -19,6 +19,7 @@ from cryptosdk.poller import (
     Pacer,
     PollerOptions,
     Snapshot,
+    _due_lag,
     decide,
     decide_failure,
     resolve_shards,
@@ -264,9 +265,41 @@ def test_the_payout_is_mapped_and_a_terminal_status_gets_no_next_poll() -> None:
 def test_nothing_new_only_reschedules() -> None:
     decision = decide(stored(), Snapshot(T0, exchange("CREATION_END")), T0, OPTIONS)
 
-    assert decision.fields == {"next_poll_at": T0 + timedelta(minutes=2), "poll_failures": 0}
+    assert decision.fields == {"next_poll_at": T0 + timedelta(minutes=1), "poll_failures": 0}
     assert decision.new_status is None
     assert decision.reason is None
+
+
+@pytest.mark.parametrize(
+    ("waited", "interval"),
+    [
+        (timedelta(0), timedelta(minutes=1)),
+        (timedelta(minutes=3), timedelta(minutes=1)),
+        (timedelta(minutes=10), timedelta(minutes=5)),
+        (timedelta(minutes=40), timedelta(minutes=8)),
+    ],
+)
+def test_awaiting_deposit_backs_off_with_the_time_since_the_last_status_change(
+    waited: timedelta, interval: timedelta
+) -> None:
+    # updated_at moves with every write; the pace follows the status history, not the last poll.
+    order = stored(updated_at=T0 + waited)
+    now = T0 + waited
+
+    decision = decide(order, Snapshot(now, exchange("CREATION_END")), now, OPTIONS)
+
+    assert decision.fields == {"next_poll_at": now + interval, "poll_failures": 0}
+
+
+def test_funds_seen_tighten_the_pace_to_every_run_whatever_the_wait() -> None:
+    now = T0 + timedelta(minutes=40)
+
+    decision = decide(
+        stored(), Snapshot(now, exchange("CREATION_END", "INCOMING_FUNDS_DETECTED")), now, OPTIONS
+    )
+
+    assert decision.new_status == OrderStatus.CONFIRMING
+    assert decision.fields["next_poll_at"] - now <= timedelta(minutes=1)
 
 
 def test_a_configured_poll_interval_cap_brings_the_next_poll_closer() -> None:
@@ -415,7 +448,8 @@ def test_failures_back_off_doubling_from_the_status_interval() -> None:
 
     decision = decide_failure(order, errors.UpstreamUnavailableError("down", status=503), T0, OPTIONS)
 
-    assert decision.fields == {"next_poll_at": T0 + timedelta(minutes=16), "poll_failures": 3}
+    # 1 minute (awaiting a deposit, just created) doubled three times.
+    assert decision.fields == {"next_poll_at": T0 + timedelta(minutes=8), "poll_failures": 3}
     assert decision.new_status is None
 
 
@@ -427,3 +461,33 @@ def test_an_unpaid_order_the_exchange_no_longer_knows_expires_after_its_ttl() ->
 
     assert young.new_status is None
     assert old.new_status == OrderStatus.EXPIRED
+
+
+# -- how late a due order is (OldestDueLagSeconds) -------------------------------------------------
+
+
+def test_an_order_polled_every_run_is_never_late_however_old_its_due_time() -> None:
+    # Confirming since T0, due since T0: the due time stays put while it is polled every run.
+    order = stored(OrderStatus.CONFIRMING, next_poll_at=T0)
+
+    assert _due_lag(order, T0 + timedelta(minutes=30)) is None
+
+
+def test_a_backed_off_order_is_late_from_its_due_time() -> None:
+    order = stored(next_poll_at=T0 + timedelta(minutes=30))
+
+    assert _due_lag(order, T0 + timedelta(minutes=33)) == 180.0
+
+
+def test_an_order_stepping_out_of_every_run_polling_is_late_only_from_then() -> None:
+    # Awaiting since T0 and polled every run (due time T0) until 5 minutes in.
+    order = stored(next_poll_at=T0)
+
+    assert _due_lag(order, T0 + timedelta(minutes=4)) is None
+    assert _due_lag(order, T0 + timedelta(minutes=5, seconds=30)) == 30.0
+
+
+def test_a_failing_order_is_late_from_its_back_off() -> None:
+    order = stored(OrderStatus.CONFIRMING, next_poll_at=T0 + timedelta(minutes=2), poll_failures=2)
+
+    assert _due_lag(order, T0 + timedelta(minutes=3)) == 60.0

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cryptosdk.status import (
+    AWAITING_DEPOSIT_MAX_INTERVAL,
     MAX_POLL_BACKOFF,
     TERMINAL_STATUSES,
     OrderStatus,
+    awaiting_deposit_interval,
     can_transition,
     can_transition_with_history,
     is_expired,
@@ -165,6 +167,34 @@ def test_failures_back_off_exponentially_up_to_a_cap(status: OrderStatus) -> Non
     assert next_poll_delay(status, 1) == min(base * 2, max(base, MAX_POLL_BACKOFF))
     assert delays[-1] == max(base, MAX_POLL_BACKOFF)
     assert next_poll_delay(status, 10**9) == max(base, MAX_POLL_BACKOFF)
+
+
+def test_awaiting_deposit_interval_grows_with_the_wait_up_to_eight_minutes() -> None:
+    waits = [timedelta(seconds=s) for s in range(0, 3 * 3600, 30)]
+    intervals = [awaiting_deposit_interval(w) for w in waits]
+
+    assert intervals == sorted(intervals)
+    assert sorted(set(intervals)) == [timedelta(minutes=m) for m in (1, 5, 8)]
+    assert intervals[-1] == AWAITING_DEPOSIT_MAX_INTERVAL
+    # The boundaries: 5 and 20 minutes of waiting.
+    assert awaiting_deposit_interval(timedelta(minutes=5) - timedelta(seconds=1)) == timedelta(minutes=1)
+    assert awaiting_deposit_interval(timedelta(minutes=5)) == timedelta(minutes=5)
+    assert awaiting_deposit_interval(timedelta(minutes=20)) == timedelta(minutes=8)
+
+
+def test_the_wait_paces_only_orders_awaiting_a_deposit() -> None:
+    long_wait = timedelta(hours=2)
+
+    assert next_poll_delay(S.AWAITING_DEPOSIT, waited=long_wait) == AWAITING_DEPOSIT_MAX_INTERVAL
+    assert next_poll_delay(S.AWAITING_DEPOSIT, waited=-long_wait) == timedelta(minutes=1)
+    for status in (S.CONFIRMING, S.EXCHANGING, S.SENDING):
+        assert next_poll_delay(status, waited=long_wait) == next_poll_delay(status) <= timedelta(minutes=1)
+    # Failures still double from the paced interval, and a configured cap still applies.
+    assert next_poll_delay(S.AWAITING_DEPOSIT, 1, waited=long_wait) == AWAITING_DEPOSIT_MAX_INTERVAL * 2
+    assert next_poll_delay(S.AWAITING_DEPOSIT, 9, waited=long_wait) == MAX_POLL_BACKOFF
+    assert next_poll_delay(S.AWAITING_DEPOSIT, cap=timedelta(seconds=5), waited=long_wait) == timedelta(
+        seconds=5
+    )
 
 
 @pytest.mark.parametrize("terminal", sorted(TERMINAL_STATUSES))

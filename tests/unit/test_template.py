@@ -46,18 +46,21 @@ EXPECTED_POLICIES = {
     "CreateOrderFunction": {
         ("DynamoDBReadPolicy", "OrdersTable"),
         ("DynamoDBWritePolicy", "OrdersTable"),
+        ("dynamodb:PartiQLUpdate", "OrdersTable"),  # poll schedule moves (BatchExecuteStatement)
         ("DynamoDBCrudPolicy", "IdempotencyTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "ExchangeSecret"),
     },
     "OrdersFunction": {
         ("DynamoDBReadPolicy", "OrdersTable"),
         ("DynamoDBWritePolicy", "OrdersTable"),
+        ("dynamodb:PartiQLUpdate", "OrdersTable"),  # poll schedule moves (BatchExecuteStatement)
         ("AWSSecretsManagerGetSecretValuePolicy", "ExchangeSecret"),
     },
     # Writers never publish: OrderStatusChanged comes from the table's stream (OrderEventsRole).
     "StatusPollerFunction": {
         ("DynamoDBReadPolicy", "OrdersTable"),
         ("DynamoDBWritePolicy", "OrdersTable"),
+        ("dynamodb:PartiQLUpdate", "OrdersTable"),  # poll schedule moves (BatchExecuteStatement)
         ("AWSSecretsManagerGetSecretValuePolicy", "ExchangeSecret"),
     },
 }
@@ -457,23 +460,34 @@ def test_orders_table_keys_and_indexes(template: Template) -> None:
     assert orders.hash_key == "id"
     assert orders.billing_mode == "PAY_PER_REQUEST"
     assert orders.ttl_attribute == "ttl"
-    by_user = orders.index("ByUser")
+    by_user = orders.index("ByUserKeys")
     assert by_user["KeySchema"] == [
         {"AttributeName": "userId", "KeyType": "HASH"},
         {"AttributeName": "createdAt", "KeyType": "RANGE"},
     ]
+    # Keys only: an order's entry is written at the create and never again.
+    assert by_user["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     due = orders.index("DueForPoll")
     assert due["KeySchema"] == [
         {"AttributeName": "pollShard", "KeyType": "HASH"},
         {"AttributeName": "nextPollAt", "KeyType": "RANGE"},
     ]
-    for index in (by_user, due):
-        assert index["Projection"] == {"ProjectionType": "ALL"}
+    # Unchanged, so orders the old code wrote stay in it and a stack upgrades without touching it.
+    assert due["Projection"] == {"ProjectionType": "ALL"}
     assert attribute_types == dict.fromkeys(("id", "userId", "createdAt", "pollShard", "nextPollAt"), "S")
     assert {i["IndexName"] for i in orders.create_kwargs["GlobalSecondaryIndexes"]} == {
-        "ByUser",
+        "ByUserKeys",
         "DueForPoll",
     }
+
+
+def test_an_upgrading_stack_keeps_the_old_user_index_for_one_deploy() -> None:
+    # CloudFormation creates or deletes one GSI per table update: the upgrade's first deploy adds
+    # ByUserKeys beside ByUser (KeepLegacyByUserIndex=true), the second drops ByUser.
+    upgrading = load_template(parameters={"KeepLegacyByUserIndex": "true"}).table("OrdersTable")
+    names = [i["IndexName"] for i in upgrading.create_kwargs["GlobalSecondaryIndexes"]]
+    assert sorted(names) == ["ByUser", "ByUserKeys", "DueForPoll"]
+    assert upgrading.index("ByUser")["Projection"] == {"ProjectionType": "ALL"}
 
 
 def test_idempotency_table_matches_powertools_defaults(template: Template) -> None:

@@ -17,8 +17,10 @@ class Settings(BaseModel):
     exchange_secret_id: str = Field(alias="EXCHANGE_SECRET_ID")
     exchange_api_url: str = Field(alias="EXCHANGE_API_URL")
     event_bus_name: str = Field(alias="EVENT_BUS_NAME")
-    # How long a Secrets Manager read is trusted before it is fetched again.
-    secret_max_age_seconds: int = Field(default=300, alias="SECRET_MAX_AGE_SECONDS", ge=0)
+    # How long a Secrets Manager read is trusted before it is fetched again. An hour: a rotated
+    # key is picked up at once anyway (a 401 forces a fresh read), and every warm container's
+    # re-reads are a Secrets Manager bill (4 containers x 5 min = 1,152 calls a day).
+    secret_max_age_seconds: int = Field(default=3600, alias="SECRET_MAX_AGE_SECONDS", ge=0)
     connect_timeout_seconds: float = Field(default=3.05, alias="EXCHANGE_CONNECT_TIMEOUT", gt=0)
     read_timeout_seconds: float = Field(default=10.0, alias="EXCHANGE_READ_TIMEOUT", gt=0)
     max_attempts: int = Field(default=4, alias="EXCHANGE_MAX_ATTEMPTS", ge=1)

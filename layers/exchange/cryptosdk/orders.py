@@ -242,7 +242,9 @@ def record_created(
         amount_to_receive=created.amount_to_get or intent.amount_to_receive,
         status=status,
         poll_shard=None if is_terminal(status) else intent.poll_shard,
-        next_poll_at=None if is_terminal(status) else now + next_poll_delay(status, cap=poll_cap),
+        next_poll_at=None
+        if is_terminal(status)
+        else now + next_poll_delay(status, cap=poll_cap, waited=timedelta(0)),
         reason=reason,
         cause=cause,
         now=now,

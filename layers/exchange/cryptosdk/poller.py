@@ -7,10 +7,12 @@ One run (`poll_due_orders`):
 - processes them on a bounded thread pool over the client's pooled session; a shared `Pacer`
   halves the number of orders in flight and pauses the run after a persistent 429;
 - per order: fetch (or, for an unconfirmed create, reconcile against the exchange's order list),
-  decide the new fields with a pure function (`decide`), and write them in ONE conditional update
-  on the version read. A lost race re-reads once and re-applies the same exchange snapshot only if
-  the stored state is older than the snapshot, so newer state is never overwritten and statuses
-  never move backwards (`can_transition_with_history`);
+  decide the new fields with a pure function (`decide`); a real change is ONE conditional update
+  of the order on the version read, a back-off only moves its poll schedule (queued, written by
+  the main thread 25 to a BatchExecuteStatement), and a poll that changes nothing and stays due
+  writes nothing (cryptosdk.storage). A lost race re-reads once and re-applies the same exchange
+  snapshot only if the stored state is older than the snapshot, so newer state is never
+  overwritten and statuses never move backwards (`can_transition_with_history`);
 - stops taking new orders `stop_margin` before the Lambda deadline, and an in-flight order that
   reaches `write_margin` is dropped before its write: every order is either updated (version + 1)
   or untouched, never half-written;
@@ -22,6 +24,7 @@ One run (`poll_due_orders`):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -48,6 +51,7 @@ from cryptosdk.observability import logger, metrics
 from cryptosdk.reconcile import RecentOrders
 from cryptosdk.settle import CREATE_SETTLE_WINDOW, Verdict, place_again, settle_at, settle_verdict
 from cryptosdk.status import (
+    AWAITING_DEPOSIT_STEPS,
     OrderStatus,
     can_transition_with_history,
     is_expired,
@@ -56,6 +60,7 @@ from cryptosdk.status import (
     poll_interval_cap,
     status_from_exchange,
 )
+from cryptosdk.storage import POLL_PERIOD, SCHEDULE_BATCH_SIZE, ScheduleBatch
 
 if TYPE_CHECKING:
     from cryptosdk.client import ExchangeClient
@@ -223,8 +228,12 @@ class Pacer:
     def on_success(self) -> None:
         with self._cond:
             self._strikes = 0
-            self._limit = min(float(self.max_concurrency), self._limit + 1 / self._limit)
-            self._cond.notify_all()
+            limit = min(float(self.max_concurrency), self._limit + 1 / self._limit)
+            if limit != self._limit:
+                # Only a raised limit can let a waiter start: at full speed (the usual case) every
+                # success would otherwise wake the run's main thread for nothing.
+                self._limit = limit
+                self._cond.notify_all()
 
     def can_start(self) -> bool:
         return self.pause_left() <= 0 and self._in_flight < self.limit
@@ -330,12 +339,23 @@ def exchange_fields(order: Order, exchange: ExchangeOrder) -> dict[str, Any]:
 
 
 def _schedule(
-    status: OrderStatus, now: datetime, options: PollerOptions, failures: int = 0
+    status: OrderStatus,
+    now: datetime,
+    options: PollerOptions,
+    failures: int = 0,
+    since: datetime | None = None,
 ) -> dict[str, Any]:
+    """The next poll; `since` is when the order entered `status` (None: it enters it now)."""
     if is_terminal(status):
         return {}  # apply_update removes a terminal order from the poll index
-    delay = next_poll_delay(status, failures, options.max_poll_interval)
+    waited = now - since if since is not None else timedelta(0)
+    delay = next_poll_delay(status, failures, options.max_poll_interval, waited=waited)
     return {"next_poll_at": now + delay, "poll_failures": failures}
+
+
+def _status_since(order: Order) -> datetime:
+    """When the order entered its current status (its last history entry; creation without one)."""
+    return order.status_history[-1].at if order.status_history else order.created_at
 
 
 def _newest_kind(exchange: ExchangeOrder) -> str | None:
@@ -364,7 +384,8 @@ def decide(order: Order, snapshot: Snapshot, now: datetime, options: PollerOptio
     if target != order.status and can_transition_with_history(order.status, target, history):
         fields["status"] = target
     status = OrderStatus(fields.get("status", order.status))
-    fields.update(_schedule(status, now, options))
+    since = None if "status" in fields else _status_since(order)
+    fields.update(_schedule(status, now, options, since=since))
     moved = "status" in fields
     return Decision(fields, reason if moved else None, cause if moved else None)
 
@@ -382,7 +403,7 @@ def _decide_not_found(
     order: Order, list_read_at: datetime | None, now: datetime, options: PollerOptions
 ) -> Decision:
     if order.exchange_order_id is not None or order.status != OrderStatus.PENDING_CREATE:
-        return Decision(_schedule(order.status, now, options))
+        return Decision(_schedule(order.status, now, options, since=_status_since(order)))
     settlement = settle_verdict(
         order,
         list_read_at,
@@ -409,7 +430,9 @@ def decide_failure(
     if gone and is_expired(order.status, order.created_at, now, options.unpaid_ttl):
         reason = "unpaid and no longer known to the exchange"
         return Decision({"status": OrderStatus.EXPIRED}, reason, ChangeCause.EXPIRY)
-    return Decision(_schedule(order.status, now, options, order.poll_failures + 1))
+    return Decision(
+        _schedule(order.status, now, options, order.poll_failures + 1, since=_status_since(order))
+    )
 
 
 # -- one order ----------------------------------------------------------------------------------
@@ -596,6 +619,8 @@ class PollSummary:
     # Age of the oldest order still in pending_create after the run (0 when none): the alarm's input.
     oldest_unsettled_create_seconds: float = 0.0
     settle_waits: int = 0  # pending intents the run waited for, within its deadline, to settle them
+    schedule_writes: int = 0  # schedule items moved (back-offs), in batches of 25
+    schedule_conflicts: int = 0  # moves refused by their condition (another writer's schedule stands)
     stopped_early: bool = False
     min_concurrency: int = 0
     duration_seconds: float = 0.0
@@ -634,6 +659,24 @@ class PollSummary:
                 self.rate_limited += 1
 
 
+def _due_lag(order: Order, now: datetime, period: timedelta = POLL_PERIOD) -> float | None:
+    """How late this poll of `order` is, in seconds; None when its due time says nothing about
+    that. An order polled every run keeps the due time it had when it started being polled every
+    run (moving it would be a write per poll), so only a backed-off order (a longer interval, a
+    failure) has a due time a run can be late for; an order just stepping out of every-run polling
+    counts from when it did."""
+    if order.next_poll_at is None or is_terminal(order.status):
+        return None
+    since = _status_since(order)
+    waited = now - since
+    if order.poll_failures == 0 and next_poll_delay(order.status, 0, waited=waited) <= period:
+        return None
+    start = order.next_poll_at
+    if order.poll_failures == 0 and order.status == OrderStatus.AWAITING_DEPOSIT:
+        start = max(start, since + AWAITING_DEPOSIT_STEPS[0][0])
+    return max(0.0, (now - start).total_seconds())
+
+
 def resolve_shards(requested: Sequence[str] | None, shard_count: int) -> list[str]:
     """The shards this run owns: those asked for (fan-out), else all of them."""
     every = [str(n) for n in range(shard_count)]
@@ -665,10 +708,8 @@ def _due_orders(
             summary.due += len(orders)
             summary.items_read += len(orders)
             # Unsettled intents stay due on purpose; their age is OldestUnsettledCreateSeconds.
-            oldest = next((o for o in orders if not _unsettled(o)), None) if first_page else None
-            if oldest is not None and oldest.next_poll_at is not None:
-                lag = (now - oldest.next_poll_at).total_seconds()
-                summary.oldest_due_lag_seconds = max(summary.oldest_due_lag_seconds, lag)
+            lags = [_due_lag(o, now) for o in orders if not _unsettled(o)] if first_page else []
+            summary.oldest_due_lag_seconds = max([summary.oldest_due_lag_seconds, *filter(None, lags)])
             if last:
                 cursors[shard] = last
             else:
@@ -684,21 +725,42 @@ _SETTLE_GROUP = timedelta(seconds=2)
 class _Run:
     """The bookkeeping of one run on the main thread: results in, counted."""
 
-    def __init__(self, ctx: PollContext, summary: PollSummary) -> None:
+    def __init__(self, ctx: PollContext, summary: PollSummary, batch: ScheduleBatch) -> None:
         self.ctx = ctx
         self.summary = summary
         self.in_flight: set[Future[OrderResult]] = set()
+        self.batch = batch
         # Pending intents whose settle window closes later in this run (cryptosdk.settle).
         self.to_settle: dict[str, OrderResult] = {}
 
     def collect(self, timeout: float | None = 0) -> None:
         if not self.in_flight:
             return
-        done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+        if timeout == 0:
+            # The per-order check: a scan of done flags, not wait()'s waiter on every future.
+            done = {future for future in self.in_flight if future.done()}
+            self.in_flight -= done
+        else:
+            done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
         for future in done:
             result = future.result()
             self.summary.count(result)
             self._remember_unsettled(result)
+        self.flush(SCHEDULE_BATCH_SIZE)
+
+    def flush(self, at_least: int = 1) -> None:
+        """Write the queued schedule moves once `at_least` are ready, 25 to a call. A failed call
+        leaves those schedules due: the orders are polled again next run, nothing is lost."""
+        moves = self.batch.take(at_least)
+        if not moves:
+            return
+        try:
+            written, conflicts = self.ctx.deps.store.write_schedule_moves(moves)
+        except Exception:
+            logger.exception("schedule moves not written", extra={"moves": len(moves)})
+            return
+        self.summary.schedule_writes += written
+        self.summary.schedule_conflicts += conflicts
 
     def _remember_unsettled(self, result: OrderResult) -> None:
         if result.settle_at is not None and result.order is not None:
@@ -752,6 +814,7 @@ class _Run:
                 )
                 break
             self.collect(timeout=min(budget, 1.0))
+        self.flush()
 
 
 def poll_due_orders(
@@ -765,12 +828,15 @@ def poll_due_orders(
     started = time.monotonic()
     options = options or _default_options()
     deps = deps or default_deps(options.concurrency)
+    # Schedule moves of this run are queued and written in batches by this thread (_Run.flush).
+    batch = ScheduleBatch()
+    deps = dataclasses.replace(deps, store=deps.store.batching(batch))
     now = deps.clock()
     summary = PollSummary(shards=resolve_shards(shards, options.shard_count))
     pacer = Pacer(options.concurrency, base_pause=options.rate_limit_pause_seconds)
     deadline = Deadline(remaining_ms, options.stop_margin_seconds, options.write_margin_seconds)
     ctx = PollContext(deps, options, deadline, pacer, RecentOrders(deps.client, clock=deps.clock))
-    run = _Run(ctx, summary)
+    run = _Run(ctx, summary, batch)
     stop = deadline.stop_taking_work
     pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="poller")
     try:

@@ -3,17 +3,31 @@
 Stored item shape (the orders table, see template.yaml): flat camelCase attributes. Amounts are
 stored as decimal *strings* (exact, trailing zeros kept, never a DynamoDB number context error);
 times as fixed-width ISO 8601 UTC strings so the GSI range keys sort as times; `version` (N) guards
-every write. Active orders carry `pollShard` + `nextPollAt` (the sparse DueForPoll index); a
-terminal status REMOVEs both.
+every write.
+
+Two item types share the table (see the README's storage design):
+- the order (`id = ord_...`): written only when something about the order changes (status,
+  exchange data, failure); in the ByUserKeys index (KEYS_ONLY on userId/createdAt, keys that never
+  change), so an order write never rewrites an index entry after the create;
+- its poll schedule (`id = poll#<orderId>`: orderId, pollShard, nextPollAt, pollFailures), the only
+  thing in the sparse DueForPoll index. It is moved only when the next poll is more than one poll
+  period away (a back-off); an order polled every run keeps its due time and costs no write.
+  A terminal order's schedule is deleted.
+Orders written by the old code carry pollShard/nextPollAt/pollFailures inline and so still sit
+in DueForPoll: the first write to such an order moves them into its schedule item (the upgrade).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
-from collections.abc import Mapping
-from datetime import datetime
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -37,10 +51,31 @@ from cryptosdk.money import optional_decimal_text
 from cryptosdk.observability import correlation_id
 from cryptosdk.status import TERMINAL_STATUSES, OrderStatus, can_transition_with_history, is_terminal
 
-BY_USER_INDEX = "ByUser"
+BY_USER_INDEX = "ByUserKeys"
 DUE_FOR_POLL_INDEX = "DueForPoll"
+SCHEDULE_PREFIX = "poll#"
+# The attributes of the poll schedule: in its own item, or inline on an order the old code wrote.
+SCHEDULE_KEYS = ("pollShard", "nextPollAt", "pollFailures")
+# The poller's schedule (rate(1 minute)): a next poll at most this far off needs no write, since
+# the item stays due and the next run takes it.
+POLL_PERIOD = timedelta(minutes=1)
 _MAX_PAGE = 100
+_BATCH_GET = 100
+_BATCH_STATEMENTS = 25
+SCHEDULE_BATCH_SIZE = _BATCH_STATEMENTS
 _CURSOR_MAX_CHARS = 2048
+
+
+def schedule_id(order_id: str) -> str:
+    return f"{SCHEDULE_PREFIX}{order_id}"
+
+
+class StorageBusyError(RuntimeError):
+    """DynamoDB kept leaving keys of a batch read unprocessed."""
+
+
+class ScheduleWriteError(RuntimeError):
+    """DynamoDB refused a schedule move for a reason other than its condition."""
 
 
 # -- item <-> domain --------------------------------------------------------------------------
@@ -90,6 +125,31 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "lastCreateAt": to_iso(order.last_create_at) if order.last_create_at else None,
     }
     return {k: v for k, v in item.items() if v is not None}
+
+
+def stored_items(order: Order) -> list[dict[str, Any]]:
+    """The items an active order is stored as (plain values): the order, and its poll schedule
+    when it has one (tools that seed a table write exactly what the store writes)."""
+    items = [_without_schedule(order_to_item(order))]
+    if order.poll_shard is not None and order.next_poll_at is not None and not is_terminal(order.status):
+        items.append(_schedule_item(order.id, order.poll_shard, order.next_poll_at, order.poll_failures))
+    return items
+
+
+def _without_schedule(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in SCHEDULE_KEYS}
+
+
+# Order fields that live in the schedule item (domain names).
+_SCHEDULE_FIELDS = frozenset({"next_poll_at", "poll_failures", "poll_shard"})
+
+# Attributes every write sets; a write that would change only these changes nothing.
+_BOOKKEEPING = frozenset({"updatedAt", "version", "correlationId"})
+
+
+def _order_unchanged(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    keys = (set(before) | set(after)) - _BOOKKEEPING
+    return all(before.get(k) == after.get(k) for k in keys)
 
 
 def _history_entry(change: StatusChange) -> dict[str, Any]:
@@ -164,15 +224,88 @@ def decode_cursor(cursor: str, *, user_id: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
+# -- poll schedules ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleMove:
+    """A schedule item moved to `next_poll_at`, on condition it is still due at `expected_due`
+    (None: only that it exists), so an overlapping writer's newer schedule is never overwritten."""
+
+    order_id: str
+    next_poll_at: datetime
+    failures: int
+    expected_due: datetime | None
+
+
+@dataclass
+class ScheduleBatch:
+    """Schedule moves queued by a poller run's workers and written by its main thread, 25 to a
+    BatchExecuteStatement call, each statement under its own condition. Moves are not order state:
+    one lost with a dying run only means the order is polled again early."""
+
+    moves: list[ScheduleMove] = field(default_factory=list)
+    written: int = 0
+    conflicts: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, move: ScheduleMove) -> None:
+        with self.lock:
+            self.moves.append(move)
+
+    def take(self, at_least: int) -> list[ScheduleMove]:
+        with self.lock:
+            if len(self.moves) < max(at_least, 1):
+                return []
+            taken, self.moves = self.moves, []
+            return taken
+
+
+def needs_schedule_write(
+    stored_due: datetime | None, next_poll_at: datetime, now: datetime, period: timedelta = POLL_PERIOD
+) -> bool:
+    """Whether moving a schedule to `next_poll_at` is worth a write: not when the item, left as it
+    is, is taken by a run within one period of `next_poll_at` (it is due now, or due earlier than
+    that anyway). At worst the order is polled one period early."""
+    earliest = now if stored_due is None else max(stored_due, now)
+    return next_poll_at - earliest > period
+
+
+def _schedule_item(order_id: str, shard: str, next_poll_at: datetime, failures: int) -> dict[str, Any]:
+    return {
+        "id": schedule_id(order_id),
+        "orderId": order_id,
+        "pollShard": shard,
+        "nextPollAt": to_iso(next_poll_at),
+        "pollFailures": failures,
+    }
+
+
 # -- the store --------------------------------------------------------------------------------
 
 
 class OrderStore:
     """Orders in DynamoDB. The boto3 client is created on first use, never at import."""
 
-    def __init__(self, table_name: str, client: Any = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        client: Any = None,
+        *,
+        schedule_batch: ScheduleBatch | None = None,
+        poll_period: timedelta = POLL_PERIOD,
+    ) -> None:
         self.table_name = table_name
         self._given_client = client
+        self.schedule_batch = schedule_batch
+        self.poll_period = poll_period
+
+    def batching(self, batch: ScheduleBatch) -> OrderStore:
+        """This store (same client) with schedule moves queued in `batch` instead of written."""
+        view = copy.copy(self)  # a subclass stays itself; cached client and codec are shared
+        view.__dict__["_client"] = self._client
+        view.schedule_batch = batch
+        return view
 
     @cached_property
     def _client(self) -> Any:
@@ -210,17 +343,21 @@ class OrderStore:
         overwrites an order: a failed one stays failed (one Idempotency-Key, one outcome). The item
         carries the writing invocation's correlation id (`correlationId`)."""
         order = order.model_copy(update={"correlation_id": correlation_id()})
+        # The schedule first: a crash between the two leaves a schedule without an order, which
+        # the poller deletes when it comes due; the other way round would leave an order nobody polls.
+        if order.poll_shard is not None and order.next_poll_at is not None and not is_terminal(order.status):
+            self._create_schedule(order.id, order.poll_shard, order.next_poll_at, order.poll_failures)
         try:
             self._client.put_item(
                 TableName=self.table_name,
-                Item=self._to_av(order_to_item(order)),
+                Item=self._to_av(_without_schedule(order_to_item(order))),
                 ConditionExpression="attribute_not_exists(id)",
             )
         except Exception as exc:
             if self._is_conditional_failure(exc):
                 raise OrderExistsError(f"order {order.id} already exists") from None
             raise
-        return order
+        return order.model_copy(update={"poll_shard": None})
 
     def apply_update(
         self,
@@ -245,6 +382,11 @@ class OrderStore:
             raise ValueError("the status history only grows through a status change")
         expected = order.version if expected_version is None else expected_version
         now = now or utc_now()
+        if order.poll_shard is None and set(new_fields) <= _SCHEDULE_FIELDS:
+            # Only the schedule moves (most polls): no order to build, compare or write.
+            moved = order.model_copy(update=dict(new_fields))
+            self._reschedule(order, moved, now)
+            return moved
         changes = dict(new_fields)
         new_status = changes.get("status")
         appended: list[StatusChange] = []
@@ -263,8 +405,23 @@ class OrderStore:
         )
         updated = Order.model_validate({**order.model_dump(), **changes})
 
+        # The old code's layout (schedule inline): this write moves the schedule into its item.
+        inline = order.poll_shard is not None
         before = order_to_item(order)
-        after = order_to_item(updated)
+        after = _without_schedule(order_to_item(updated))
+        if not inline:
+            before = _without_schedule(before)
+        if not inline and _order_unchanged(before, after):
+            # Nothing about the order changed: no order write (no version bump, no stream record);
+            # at most its schedule moves.
+            self._reschedule(order, updated, now)
+            return order.model_copy(
+                update={"next_poll_at": updated.next_poll_at, "poll_failures": updated.poll_failures}
+            )
+        if inline and updated.next_poll_at is not None and not is_terminal(updated.status):
+            self._create_schedule(
+                order.id, order.poll_shard or "0", updated.next_poll_at, updated.poll_failures
+            )
         names: dict[str, str] = {"#version": "version", "#status": "status", "#history": "statusHistory"}
         values: dict[str, Any] = {
             ":expected": self._ser(expected),
@@ -309,7 +466,90 @@ class OrderStore:
             if self._is_conditional_failure(exc):
                 raise StaleOrderError(f"order {order.id} changed since version {expected} was read") from None
             raise
-        return updated
+        if is_terminal(updated.status):
+            self._delete_schedule(order.id)
+        elif not inline:
+            self._reschedule(order, updated, now)
+        return updated.model_copy(update={"poll_shard": None})
+
+    # schedule items
+
+    def _create_schedule(self, order_id: str, shard: str, next_poll_at: datetime, failures: int) -> None:
+        """The order's schedule item, unless it has one (a retried create, a repeated upgrade)."""
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item=self._to_av(_schedule_item(order_id, shard, next_poll_at, failures)),
+                ConditionExpression="attribute_not_exists(id)",
+            )
+        except Exception as exc:
+            if not self._is_conditional_failure(exc):
+                raise
+
+    def _delete_schedule(self, order_id: str) -> None:
+        self._client.delete_item(TableName=self.table_name, Key={"id": {"S": schedule_id(order_id)}})
+
+    def _reschedule(self, order: Order, updated: Order, now: datetime) -> None:
+        next_poll_at = updated.next_poll_at
+        if next_poll_at is None:
+            return
+        same_failures = updated.poll_failures == order.poll_failures
+        if same_failures and not needs_schedule_write(
+            order.next_poll_at, next_poll_at, now, self.poll_period
+        ):
+            return
+        move = ScheduleMove(order.id, next_poll_at, updated.poll_failures, order.next_poll_at)
+        if self.schedule_batch is not None:
+            self.schedule_batch.add(move)
+        else:
+            self.write_schedule_moves([move])
+
+    def write_schedule_moves(self, moves: Sequence[ScheduleMove]) -> tuple[int, int]:
+        """Each move as one PartiQL UPDATE under its own condition, 25 to a BatchExecuteStatement.
+        A refused condition re-reads that one schedule item (never the batch): gone means the
+        order ended, moved means an overlapping writer rescheduled it; either way theirs stands.
+        Returns (written, conflicts)."""
+        written = conflicts = 0
+        for start in range(0, len(moves), _BATCH_STATEMENTS):
+            chunk = moves[start : start + _BATCH_STATEMENTS]
+            answer = self._client.batch_execute_statement(Statements=[self._move_statement(m) for m in chunk])
+            for move, response in zip(chunk, answer.get("Responses", []), strict=False):
+                code = (response.get("Error") or {}).get("Code")
+                if code is None:
+                    written += 1
+                elif code == "ConditionalCheckFailed":
+                    conflicts += 1
+                    self._log_schedule_conflict(move)
+                else:
+                    raise ScheduleWriteError(f"schedule of {move.order_id} not written: {code}")
+        return written, conflicts
+
+    def _move_statement(self, move: ScheduleMove) -> dict[str, Any]:
+        # The table name is our configuration, never input; every value is a parameter.
+        statement = f'UPDATE "{self.table_name}" SET nextPollAt = ?, pollFailures = ? WHERE id = ?'  # noqa: S608
+        parameters = [
+            {"S": to_iso(move.next_poll_at)},
+            {"N": str(move.failures)},
+            {"S": schedule_id(move.order_id)},
+        ]
+        if move.expected_due is not None:
+            statement += " AND nextPollAt = ?"
+            parameters.append({"S": to_iso(move.expected_due)})
+        else:
+            statement += " AND orderId = ?"
+            parameters.append({"S": move.order_id})
+        return {"Statement": statement, "Parameters": parameters}
+
+    def _log_schedule_conflict(self, move: ScheduleMove) -> None:
+        from cryptosdk.observability import logger
+
+        current = self._client.get_item(
+            TableName=self.table_name, Key={"id": {"S": schedule_id(move.order_id)}}, ConsistentRead=True
+        ).get("Item")
+        logger.info(
+            "schedule left as another writer set it",
+            extra={"order_id": move.order_id, "schedule": "gone" if current is None else "moved"},
+        )
 
     def complete_creation(
         self,
@@ -354,12 +594,30 @@ class OrderStore:
 
     # reads
 
-    def get(self, order_id: str) -> Order | None:
+    def get(self, order_id: str, *, with_schedule: bool = False) -> Order | None:
+        """One order; `with_schedule` also reads its poll schedule item (next_poll_at and
+        poll_failures as stored there; None when the order has none, i.e. it ended)."""
         answer = self._client.get_item(
             TableName=self.table_name, Key={"id": {"S": order_id}}, ConsistentRead=True
         )
         item = answer.get("Item")
-        return item_to_order(self._from_av(item)) if item else None
+        order = item_to_order(self._from_av(item)) if item else None
+        if order is None or not with_schedule or order.poll_shard is not None:
+            return order
+        schedule = self._client.get_item(
+            TableName=self.table_name, Key={"id": {"S": schedule_id(order_id)}}, ConsistentRead=True
+        ).get("Item")
+        if schedule is None:
+            return order
+        plain = self._from_av(schedule)
+        return order.model_copy(
+            update={
+                "next_poll_at": Order.model_validate(
+                    {**order.model_dump(), "next_poll_at": plain["nextPollAt"]}
+                ).next_poll_at,
+                "poll_failures": int(plain.get("pollFailures", 0)),
+            }
+        )
 
     def list_by_user(
         self, user_id: str, limit: int = 20, cursor: str | None = None
@@ -377,10 +635,34 @@ class OrderStore:
             start = decode_cursor(cursor, user_id=user_id)
             params["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
         answer = self._client.query(**params)
-        orders = [item_to_order(self._from_av(i)) for i in answer.get("Items", [])]
+        # The index holds keys only (written once, at the create): the page's orders are read by id.
+        ids = [i["id"]["S"] for i in answer.get("Items", [])]
+        found = self._batch_get(ids)
+        orders = [item_to_order(found[i]) for i in ids if i in found]
         last = answer.get("LastEvaluatedKey")
         next_cursor = encode_cursor({k: v["S"] for k, v in last.items()}) if last else None
         return orders, next_cursor
+
+    def _batch_get(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Items by id (plain values), 100 to a BatchGetItem, unprocessed keys asked again.
+        Eventually consistent: every write is conditional, so a stale read costs a retry, not data."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), _BATCH_GET):
+            keys: list[dict[str, Any]] = [{"id": {"S": i}} for i in unique[start : start + _BATCH_GET]]
+            for attempt in range(8):
+                if not keys:
+                    break
+                if attempt:
+                    time.sleep(min(0.05 * 2**attempt, 1.0))
+                answer = self._client.batch_get_item(RequestItems={self.table_name: {"Keys": keys}})
+                for item in answer.get("Responses", {}).get(self.table_name, []):
+                    plain = self._from_av(item)
+                    found[plain["id"]] = plain
+                keys = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+            if keys:
+                raise StorageBusyError(f"{len(keys)} orders not read after repeated throttling")
+        return found
 
     def due_for_poll(
         self,
@@ -403,7 +685,31 @@ class OrderStore:
         if exclusive_start:
             params["ExclusiveStartKey"] = dict(exclusive_start)
         answer = self._client.query(**params)
-        orders = [item_to_order(self._from_av(i)) for i in answer.get("Items", [])]
+        due = [self._from_av(i) for i in answer.get("Items", [])]
+        schedules = {i["orderId"]: i for i in due if str(i["id"]).startswith(SCHEDULE_PREFIX)}
+        found = self._batch_get(list(schedules))
+        orders: list[Order] = []
+        for item in due:
+            if not str(item["id"]).startswith(SCHEDULE_PREFIX):
+                orders.append(item_to_order(item))  # written by the old code: schedule inline
+                continue
+            order_item = found.get(item["orderId"])
+            order = item_to_order(order_item) if order_item else None
+            if order is None or is_terminal(order.status):
+                # A create that died between its two puts, or an order that ended and lost the
+                # race to delete its schedule: nothing to poll, so the schedule goes.
+                self._delete_schedule(item["orderId"])
+                continue
+            orders.append(
+                order.model_copy(
+                    update={
+                        "next_poll_at": Order.model_validate(
+                            {**order.model_dump(), "next_poll_at": item["nextPollAt"]}
+                        ).next_poll_at,
+                        "poll_failures": int(item.get("pollFailures", 0)),
+                    }
+                )
+            )
         return orders, answer.get("LastEvaluatedKey")
 
     # shared cache items (same table: no extra resource to deploy; no userId so no GSI entry)

@@ -118,8 +118,12 @@ def test_create_order_returns_deposit_instructions_and_stores_the_order(api: Cal
     assert stored["status"] == "awaiting_deposit"
     assert stored["version"] == 2
     assert stored["claimedDepositAmount"] == "0.05"
-    assert "pollShard" in stored
-    assert "nextPollAt" in stored
+    # The order is written without its poll schedule, which has an item of its own.
+    assert "pollShard" not in stored
+    schedule = aws.table().get_item(Key={"id": f"poll#{order['id']}"})["Item"]
+    assert schedule["orderId"] == order["id"]
+    assert schedule["pollShard"]
+    assert schedule["nextPollAt"]
 
 
 def test_create_order_with_memo_destination(api: Call) -> None:

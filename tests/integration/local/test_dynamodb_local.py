@@ -40,7 +40,7 @@ def test_the_whole_storage_suite_is_collected_here() -> None:
 def test_the_template_tables_exist_with_both_indexes(dynamodb_local_tables: DynamoDBLocalTables) -> None:
     table = dynamodb_local_tables.client.describe_table(TableName=dynamodb_local_tables.orders_table)["Table"]
     indexes = {gsi["IndexName"]: gsi for gsi in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"ByUser", "DueForPoll"}
+    assert set(indexes) == {"ByUserKeys", "DueForPoll"}
     assert all(gsi["IndexStatus"] == "ACTIVE" for gsi in indexes.values())
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 

@@ -211,7 +211,8 @@ class World:
     # -- reading back -------------------------------------------------------------------------
 
     def stored(self, order: Order) -> Order:
-        fresh = self.store.get(order.id)
+        """The order with its poll schedule (its next_poll_at None once it has none)."""
+        fresh = self.store.get(order.id, with_schedule=True)
         assert fresh is not None
         return fresh
 

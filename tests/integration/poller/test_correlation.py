@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cryptosdk.domain import utc_now
 from cryptosdk.observability import logger
 from cryptosdk.status import OrderStatus
 from tests.handlers import handler_module, lambda_context
@@ -21,7 +20,7 @@ def test_a_scheduled_run_stamps_its_event_id_on_what_it_writes(app_env: Any, wor
     # An API request wrote it last: the poller's write must replace that id, not keep it.
     logger.set_correlation_id("req-earlier")
     try:
-        world.store.apply_update(order, {"updated_at": utc_now()}, order.version)
+        world.store.apply_update(order, {"external_ref": "cart-edited"}, order.version)
     finally:
         logger.set_correlation_id(None)
     assert world.item(order)["correlationId"] == "req-earlier"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cryptosdk.status import OrderStatus
+from cryptosdk.status import OrderStatus, awaiting_deposit_interval
 from tests.integration.poller.conftest import World, history
 
 
@@ -60,20 +60,40 @@ def test_happy_path_ends_completed_with_tx_ids_and_one_event_per_change(world: W
     assert world.poll().due == 0
 
 
-def test_a_poll_that_finds_nothing_new_only_pushes_the_next_poll(world: World) -> None:
+def test_a_poll_that_finds_nothing_new_writes_nothing_while_the_order_is_polled_every_run(
+    world: World,
+) -> None:
     order = world.active_order()
 
     summary = world.poll()
 
     stored = world.stored(order)
-    assert (summary.changed, summary.updated) == (0, 1)
+    assert (summary.changed, summary.updated, summary.schedule_writes) == (0, 1, 0)
     assert stored.status == OrderStatus.AWAITING_DEPOSIT
-    assert stored.version == order.version + 1
-    assert stored.next_poll_at is not None
-    assert stored.next_poll_at == world.clock() + timedelta(minutes=2)
+    # Just created: its next poll is a minute away, which the next run is anyway; no write at all.
+    assert stored.version == order.version
+    assert stored.next_poll_at == order.next_poll_at
+    assert int(world.item(order)["version"]) == order.version
     assert history(stored) == history(order)
     assert world.events_for(order) == []
-    assert world.poll().due == 0  # not due again until its next poll time
+    assert world.poll().due == 1  # still due: the next run takes it
+
+
+def test_a_poll_that_finds_nothing_new_after_a_long_wait_backs_off_with_one_schedule_write(
+    world: World,
+) -> None:
+    order = world.active_order()
+    world.later(timedelta(minutes=10))
+
+    summary = world.poll()
+
+    stored = world.stored(order)
+    waited = world.clock() - order.status_history[-1].at
+    assert (summary.changed, summary.schedule_writes) == (0, 1)
+    assert stored.version == order.version  # the order item is untouched
+    assert stored.next_poll_at == world.clock() + awaiting_deposit_interval(waited)
+    assert awaiting_deposit_interval(waited) == timedelta(minutes=5)
+    assert world.poll().due == 0  # backed off: not due until then
 
 
 def test_confirmations_rising_are_recorded_without_an_event(world: World) -> None:

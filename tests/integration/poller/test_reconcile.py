@@ -38,7 +38,8 @@ def test_an_intent_the_exchange_did_create_is_adopted_with_its_deposit_details(w
     assert adopted.status == OrderStatus.AWAITING_DEPOSIT
     assert history(adopted) == ["pending_create", "awaiting_deposit"]
     assert adopted.status_history[-1].reason == "reconciled from the exchange's order list"
-    assert adopted.next_poll_at == world.clock() + timedelta(minutes=2)
+    # Just entered awaiting_deposit (polled every minute): its schedule stays due, unwritten.
+    assert adopted.next_poll_at == intent.next_poll_at
     assert world.events_for(intent) == [("pending_create", "awaiting_deposit")]
 
 

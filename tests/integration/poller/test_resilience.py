@@ -47,7 +47,7 @@ def test_a_failing_exchange_backs_the_orders_off_and_a_later_run_catches_up(worl
         assert stored.status == OrderStatus.AWAITING_DEPOSIT
         assert stored.poll_failures == 1
         # Doubled interval: the exchange keeps failing on it, so it is asked less often.
-        assert stored.next_poll_at == world.clock() + timedelta(minutes=4)
+        assert stored.next_poll_at == world.clock() + 2 * timedelta(minutes=1)  # awaiting: 1 min
     world.clear_faults()
     assert world.poll().due == 0  # backed off: not due yet
     world.later()
