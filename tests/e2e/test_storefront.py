@@ -55,7 +55,7 @@ FAST_POLLER = "--poll-every=0.5"
 ETH_DESTINATION = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 XRP_DESTINATION = "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh"
 BTC_REFUND = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
-WAIT_MS = 15_000
+WAIT_MS = 30_000  # a bound, not a pause: generous for a loaded CI machine
 
 if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
     pytest.skip(
