@@ -59,12 +59,14 @@ def test_a_gsi_key_of_the_wrong_type_is_refused(dynamodb_local_tables: DynamoDBL
 def test_due_for_poll_query_sees_only_active_orders_in_time_order(
     store: OrderStore, make_intent: Callable[..., Order]
 ) -> None:
-    later = complete(store, store.put_intent(make_intent()), next_poll_at=T0 + timedelta(seconds=20))
-    sooner = complete(store, store.put_intent(make_intent()), next_poll_at=T0 + timedelta(seconds=10))
+    # Backed off past the poller's one-minute period, so each schedule item really moves (a
+    # schedule due again within a minute is left as it is: no write).
+    later = complete(store, store.put_intent(make_intent()), next_poll_at=T0 + timedelta(minutes=20))
+    sooner = complete(store, store.put_intent(make_intent()), next_poll_at=T0 + timedelta(minutes=10))
     finished = complete(store, store.put_intent(make_intent()), next_poll_at=T0)
     store.mark_failed(finished, "the exchange refused it", cause=ChangeCause.REFUSAL)
 
-    due, _ = store.due_for_poll("0", T0 + timedelta(minutes=1))
+    due, _ = store.due_for_poll("0", T0 + timedelta(minutes=30))
 
     assert [order.id for order in due] == [sooner.id, later.id]
 
