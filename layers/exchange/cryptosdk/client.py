@@ -200,7 +200,9 @@ class ExchangeClient:
     ) -> ExchangeOrder:
         logger.warning(
             "create-order outcome unknown; searching the order list",
-            extra={"path": CREATE_ORDER_PATH, "error_code": cause.code, "status": cause.status},
+            path=CREATE_ORDER_PATH,
+            error_code=cause.code,
+            status=cause.status,
         )
         if cause.status is None and self._lookup_delay > 0:
             # No answer at all: the exchange may still be working on the create. Give it a moment
@@ -224,7 +226,9 @@ class ExchangeClient:
             )
         logger.info(
             "create-order outcome recovered from the order list",
-            extra={"path": CREATE_ORDER_PATH, "order_id": found.order_id, "error_code": cause.code},
+            path=CREATE_ORDER_PATH,
+            order_id=found.order_id,
+            error_code=cause.code,
         )
         return found
 
@@ -252,7 +256,9 @@ class ExchangeClient:
                 keys = fresh
                 logger.info(
                     "exchange refused the key; retrying once with freshly read keys",
-                    extra={"method": call.method, "path": call.path, "attempt": attempt},
+                    method=call.method,
+                    path=call.path,
+                    attempt=attempt,
                 )
             except errors.ExchangeError as exc:
                 delay = self._retry_delay(call, exc, budget)
@@ -260,14 +266,12 @@ class ExchangeClient:
                     raise
                 logger.warning(
                     "exchange call will be retried",
-                    extra={
-                        "method": call.method,
-                        "path": call.path,
-                        "attempt": attempt,
-                        "error_code": exc.code,
-                        "status": exc.status,
-                        "delay_ms": round(delay * 1000, 1),
-                    },
+                    method=call.method,
+                    path=call.path,
+                    attempt=attempt,
+                    error_code=exc.code,
+                    status=exc.status,
+                    delay_ms=round(delay * 1000, 1),
                 )
                 self._sleep(delay)
 
@@ -370,9 +374,9 @@ class ExchangeClient:
         if upstream_message:
             fields["upstream_message"] = upstream_message
         if outcome == "ok":
-            logger.info("exchange call", extra=fields)
+            logger.info("exchange call", **fields)
         else:
-            logger.warning("exchange call failed", extra=fields)
+            logger.warning("exchange call failed", **fields)
 
 
 def build_query(items: Iterable[tuple[str, Any]]) -> str:

@@ -557,9 +557,7 @@ def _place_again(order: Order, ctx: PollContext, rereads: int) -> OrderResult:
         return OrderResult(order.id, Outcome.SKIPPED, order, rereads=rereads)
     except errors.ExchangeError as exc:
         # The check before the create failed: nothing was sent; the next window settles it.
-        logger.warning(
-            "placing an unknown create again failed", extra={"order_id": order.id, "error_code": exc.code}
-        )
+        logger.warning("placing an unknown create again failed", order_id=order.id, error_code=exc.code)
         return OrderResult(order.id, Outcome.FAILED, order, rereads=rereads, error=exc)
     if replaced.changed:
         return OrderResult(order.id, Outcome.CHANGED, replaced.order, rereads=rereads)
@@ -569,7 +567,9 @@ def _place_again(order: Order, ctx: PollContext, rereads: int) -> OrderResult:
 def _record_failure(order: Order, error: errors.ExchangeError, ctx: PollContext) -> OrderResult:
     logger.warning(
         "order poll failed",
-        extra={"order_id": order.id, "error_code": error.code, "status": error.status},
+        order_id=order.id,
+        error_code=error.code,
+        status=error.status,
     )
     if not ctx.deadline.may_write() or _unsettled(order):
         # An unsettled intent is not backed off: it stays due and is looked at again next run.
@@ -594,7 +594,7 @@ def _run_one(order: Order, ctx: PollContext) -> OrderResult:
         return process_order(order, ctx)
     except Exception as exc:
         # A storage error or a bug on one order must not stop the batch; the order stays due.
-        logger.exception("order poll crashed", extra={"order_id": order.id})
+        logger.exception("order poll crashed", order_id=order.id)
         return OrderResult(order.id, Outcome.FAILED, order, error=exc)
     finally:
         ctx.pacer.release()
@@ -757,7 +757,7 @@ class _Run:
         try:
             written, conflicts = self.ctx.deps.store.write_schedule_moves(moves)
         except Exception:
-            logger.exception("schedule moves not written", extra={"moves": len(moves)})
+            logger.exception("schedule moves not written", moves=len(moves))
             return
         self.summary.schedule_writes += written
         self.summary.schedule_conflicts += conflicts
@@ -784,7 +784,7 @@ class _Run:
         )
         self.to_settle = {}
         if waiting:
-            logger.info("waiting for unknown creates to settle", extra={"orders": len(waiting)})
+            logger.info("waiting for unknown creates to settle", orders=len(waiting))
             self.summary.settle_waits += len(waiting)
         while waiting:
             # Windows closing within a couple of seconds of each other share one list read.
@@ -809,9 +809,7 @@ class _Run:
         while self.in_flight:
             budget = deadline.remaining() - deadline.write_margin
             if budget <= 0:
-                logger.warning(
-                    "deadline: left in-flight orders behind", extra={"orders": len(self.in_flight)}
-                )
+                logger.warning("deadline: left in-flight orders behind", orders=len(self.in_flight))
                 break
             self.collect(timeout=min(budget, 1.0))
         self.flush()
@@ -859,7 +857,7 @@ def poll_due_orders(
     summary.duration_seconds = round(time.monotonic() - started, 3)
     summary.close_unsettled(deps.clock())
     _emit_metrics(summary)
-    logger.info("poll run finished", extra=summary.as_dict())
+    logger.info("poll run finished", **summary.as_dict())
     return summary
 
 

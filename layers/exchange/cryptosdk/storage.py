@@ -548,7 +548,8 @@ class OrderStore:
         ).get("Item")
         logger.info(
             "schedule left as another writer set it",
-            extra={"order_id": move.order_id, "schedule": "gone" if current is None else "moved"},
+            order_id=move.order_id,
+            schedule="gone" if current is None else "moved",
         )
 
     def complete_creation(
