@@ -4,9 +4,7 @@ privilege, auth modes, and the reader (local.template) that every local tool bui
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from local.template import (
     load_template,
     parse_template,
 )
+from tests.fixtures.sam_transform import TOOLS_PYTHON, sam_transform
 
 EVENTS_DIR = REPO_ROOT / "events"
 
@@ -605,33 +604,11 @@ def test_stage_throttling_comes_from_parameters() -> None:
     assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] == "9"
 
 
-# What CloudFormation runs: AWS::LanguageExtensions (resolving Fn::If on parameters), then the SAM
-# transform. Run in the tools venv (aws-sam-cli), printing each route's security per AuthMode.
-_TRANSFORM_SCRIPT = r"""
-import json, sys
-from samcli.lib.cfn_language_extensions.api import process_template
-from samcli.lib.cfn_language_extensions.models import PseudoParameterValues
-from samcli.yamlhelper import yaml_parse
-from samtranslator.translator.transform import transform
-
-class NoManagedPolicies:
-    def load(self):
-        return {}
-
-template_text, cases = sys.argv[1], json.loads(sys.argv[2])
-pseudo = PseudoParameterValues(region="us-east-1", account_id="123456789012")
-answer = {}
-for mode, params in cases.items():
-    expanded = process_template(yaml_parse(template_text), parameter_values=params, pseudo_parameters=pseudo)
-    expanded["Transform"] = "AWS::Serverless-2016-10-31"
-    for resource in expanded["Resources"].values():
-        for key in ("CodeUri", "ContentUri"):
-            if key in resource.get("Properties", {}):
-                resource["Properties"][key] = "s3://bucket/key.zip"
-    output = transform(expanded, params, NoManagedPolicies())
+def _route_facts(output: dict[str, Any]) -> dict[str, Any]:
+    """Each route's security, the schemes, CORS, SnapStart and aliases of one transformed template."""
     (api,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
     body = api["Properties"]["Body"]
-    answer[mode] = {
+    return {
         "security": {
             f"{method.upper()} {path}": operation.get("security")
             for path, operations in body["paths"].items()
@@ -648,10 +625,6 @@ for mode, params in cases.items():
             r["Properties"]["Name"] for r in output["Resources"].values() if r["Type"] == "AWS::Lambda::Alias"
         ),
     }
-print(json.dumps(answer))
-"""
-
-TOOLS_PYTHON = REPO_ROOT / ".venv-tools" / "bin" / "python"
 
 
 @pytest.mark.skipif(not TOOLS_PYTHON.exists(), reason="needs .venv-tools (make install) for aws-sam-cli")
@@ -669,22 +642,7 @@ def test_sam_transform_applies_the_auth_mode_to_every_route() -> None:
         "NONE": {**url, "AuthMode": "NONE"},
         "SNAPSTART": {**url, "AuthMode": "IAM", "SnapStart": "true"},
     }
-    completed = subprocess.run(
-        [
-            str(TOOLS_PYTHON),
-            "-c",
-            _TRANSFORM_SCRIPT,
-            (REPO_ROOT / "template.yaml").read_text(),
-            json.dumps(cases),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"},
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    result = json.loads(completed.stdout)
+    result = {mode: _route_facts(output) for mode, output in sam_transform(cases).items()}
     for mode in cases:
         assert set(result[mode]["security"]) == set(EXPECTED_ROUTES), mode
     assert set(map(json.dumps, result["IAM"]["security"].values())) == {json.dumps([{"AWS_IAM": []}])}

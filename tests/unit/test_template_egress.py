@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
 from typing import Any
 
 import pytest
 
 from local.template import REPO_ROOT, Template, TemplateError, load_template
 from local.variant import with_defaults
+from tests.fixtures.sam_transform import TOOLS_PYTHON, sam_transform
 
 URL = {"ExchangeApiUrl": "https://exchange.partner.test"}
 STATIC_CONDITIONS = {"IsStaticIp", "HasSecondNat"}
@@ -224,61 +223,30 @@ def test_the_variant_refuses_what_the_template_would_refuse() -> None:
 
 # -- what CloudFormation runs: LanguageExtensions + the SAM transform ---------------------------
 
-_TRANSFORM = r"""
-import json, sys
-from samcli.lib.cfn_language_extensions.api import process_template
-from samcli.lib.cfn_language_extensions.models import PseudoParameterValues
-from samcli.yamlhelper import yaml_parse
-from samtranslator.translator.transform import transform
 
-class NoManagedPolicies:
-    def load(self):
-        return {}
-
-template_text, cases = sys.argv[1], json.loads(sys.argv[2])
-pseudo = PseudoParameterValues(region="us-east-1", account_id="123456789012")
-answer = {}
-for mode, params in cases.items():
-    expanded = process_template(yaml_parse(template_text), parameter_values=params, pseudo_parameters=pseudo)
-    expanded["Transform"] = "AWS::Serverless-2016-10-31"
-    for resource in expanded["Resources"].values():
-        for key in ("CodeUri", "ContentUri"):
-            if key in resource.get("Properties", {}):
-                resource["Properties"][key] = "s3://bucket/key.zip"
-    output = transform(expanded, params, NoManagedPolicies())
+def _vpc_facts(output: dict[str, Any]) -> dict[str, dict[str, bool]]:
+    """Per function of one transformed template: in a VPC, and with the VPC access policy."""
     functions = {k: r for k, r in output["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
-    answer[mode] = {
+    return {
         name: {
             "vpc": "VpcConfig" in r["Properties"],
             # A function with a role of its own (Role: !GetAtt) has no SAM-made <name>Role.
             "vpc_policy": any(
                 "AWSLambdaVPCAccessExecutionRole" in str(arn)
-                for arn in output["Resources"].get(name + "Role", {})
+                for arn in output["Resources"]
+                .get(name + "Role", {})
                 .get("Properties", {})
                 .get("ManagedPolicyArns", [])
             ),
         }
         for name, r in functions.items()
     }
-print(json.dumps(answer))
-"""
-
-TOOLS_PYTHON = REPO_ROOT / ".venv-tools" / "bin" / "python"
 
 
 @pytest.mark.skipif(not TOOLS_PYTHON.exists(), reason="needs .venv-tools (make install) for aws-sam-cli")
 def test_the_sam_transform_puts_exactly_the_exchange_callers_in_the_vpc_with_its_policy() -> None:
     cases = {"Default": {**URL}, "StaticIp": {**URL, "EgressMode": "StaticIp", "NatGatewayCount": "2"}}
-    completed = subprocess.run(
-        [str(TOOLS_PYTHON), "-c", _TRANSFORM, (REPO_ROOT / "template.yaml").read_text(), json.dumps(cases)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"},
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    result = json.loads(completed.stdout)
+    result = {mode: _vpc_facts(output) for mode, output in sam_transform(cases).items()}
     callers = _exchange_callers(load_template(parameters=URL))
     assert not any(f["vpc"] or f["vpc_policy"] for f in result["Default"].values())
     assert {name for name, f in result["StaticIp"].items() if f["vpc"]} == callers
