@@ -224,7 +224,7 @@ def _timed(sandbox: Sandbox, meter: Meter, function: str, work: Callable[[], Any
 
 
 def _order_request(n: int) -> tuple[Any, dict[str, Any]]:
-    from cryptosdk.domain import Leg, OrderRequest, Party
+    from cryptosdk.domain.order import Leg, OrderRequest, Party
     from local.sandbox.deposit_addresses import deposit_address
 
     address = deposit_address("TRC20", 7)[0]
@@ -247,7 +247,8 @@ def _order_request(n: int) -> tuple[Any, dict[str, Any]]:
 
 
 def _api_request(route: str, n: int, order_ids: dict[int, str]) -> Callable[[], Any]:
-    from cryptosdk import orders, validation
+    from cryptosdk.orders import service as orders
+    from cryptosdk.orders import validation
 
     if route == "POST /addresses/validate":
         request, _ = _order_request(n)
@@ -269,9 +270,9 @@ def _api_request(route: str, n: int, order_ids: dict[int, str]) -> Callable[[], 
 
 
 def simulate(count: int, sandbox: Sandbox, meter: Meter, tally: Tally, max_minutes: int = 60) -> None:
-    from cryptosdk.domain import utc_now
-    from cryptosdk.poller import PollerOptions, default_deps, poll_due_orders
-    from cryptosdk.status import is_terminal
+    from cryptosdk.domain.order import utc_now
+    from cryptosdk.domain.status import is_terminal
+    from cryptosdk.orders.poller import PollerOptions, default_deps, poll_due_orders
 
     order_ids: dict[int, str] = {}
     checker = _unmetered_store()
@@ -321,7 +322,7 @@ def simulate(count: int, sandbox: Sandbox, meter: Meter, tally: Tally, max_minut
 def _unmetered_store() -> Any:
     """The simulation's own reads (is every order done? how big is it?) are not the system's:
     they go through a client made before the meter was installed."""
-    from cryptosdk.storage import OrderStore
+    from cryptosdk.storage.orders import OrderStore
 
     return OrderStore(_settings().orders_table, client=_UNMETERED["dynamodb"])
 
@@ -334,7 +335,7 @@ def _fixed(at: datetime) -> Callable[[], datetime]:
 
 
 def _settings() -> Any:
-    from cryptosdk.config import get_settings
+    from cryptosdk.runtime.config import get_settings
 
     return get_settings()
 
@@ -440,7 +441,7 @@ def ours(meter: Meter, tally: Tally, count: int, concurrency: int) -> Lines:
 def _outbox_deployed() -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("cryptosdk.outbox") is not None
+    return importlib.util.find_spec("cryptosdk.orders.outbox") is not None
 
 
 def naive(ours_lines: Lines, tally: Tally, count: int) -> Lines:

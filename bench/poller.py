@@ -166,7 +166,7 @@ def create_table(dynamodb: Any) -> None:
 
 
 def seed_sandbox(client: Any, count: int, workers: int) -> list[Any]:
-    from cryptosdk.models import CreateOrderRequest, InstrumentRef
+    from cryptosdk.exchange.models import CreateOrderRequest, InstrumentRef
     from local.sandbox.deposit_addresses import deposit_address
 
     request = CreateOrderRequest(
@@ -199,9 +199,9 @@ def seed_table(
     same `ids` each time, so a repetition starts from the same table."""
     from boto3.dynamodb.types import TypeSerializer
 
-    from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange, shard_for
-    from cryptosdk.status import OrderStatus
-    from cryptosdk.storage import stored_items
+    from cryptosdk.domain.order import Leg, Order, Party, RateMode, StatusChange, shard_for
+    from cryptosdk.domain.status import OrderStatus
+    from cryptosdk.storage.orders import stored_items
 
     serializer = TypeSerializer()
 
@@ -305,7 +305,7 @@ def _quiet_environment() -> None:
 
 
 def _keys() -> Any:
-    from cryptosdk.secrets import StaticKeyProvider
+    from cryptosdk.exchange.secrets import StaticKeyProvider
     from local.sandbox import DEFAULT_PUBLIC_KEY, DEFAULT_SECRET_KEY
 
     return StaticKeyProvider(
@@ -317,10 +317,10 @@ def _keys() -> Any:
 def run_poller(spec: RunSpec, start: Any = None) -> RunResult:
     """One poller (one Lambda invocation) over `spec.shards`, built as the handler builds it."""
     _quiet_environment()
-    from cryptosdk.client import ExchangeClient
-    from cryptosdk.poller import PollerDeps, PollerOptions, dynamodb_client, poll_due_orders
-    from cryptosdk.retry import RetryPolicy
-    from cryptosdk.storage import OrderStore
+    from cryptosdk.exchange.client import ExchangeClient
+    from cryptosdk.exchange.retry import RetryPolicy
+    from cryptosdk.orders.poller import PollerDeps, PollerOptions, dynamodb_client, poll_due_orders
+    from cryptosdk.storage.orders import OrderStore
 
     # The poller's own client configuration, pointed at the local endpoint.
     dynamodb = dynamodb_client(
@@ -351,9 +351,9 @@ def run_floor(spec: RunSpec, upstream: Sequence[Any], ids: Sequence[str]) -> flo
     per order (our client, on `spec.concurrency` threads) and one conditional update per order,
     25 to a PartiQL BatchExecuteStatement (each statement under its own condition)."""
     _quiet_environment()
-    from cryptosdk.client import ExchangeClient
-    from cryptosdk.poller import dynamodb_client
-    from cryptosdk.retry import RetryPolicy
+    from cryptosdk.exchange.client import ExchangeClient
+    from cryptosdk.exchange.retry import RetryPolicy
+    from cryptosdk.orders.poller import dynamodb_client
 
     dynamodb = dynamodb_client(
         spec.concurrency, endpoint_url=spec.dynamodb_endpoint, region_name=REGION, **LOCAL_CREDENTIALS
@@ -406,7 +406,7 @@ def run_pollers(specs: list[RunSpec]) -> tuple[list[RunResult], float]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     _quiet_environment()
-    from cryptosdk.client import ExchangeClient
+    from cryptosdk.exchange.client import ExchangeClient
 
     with servers(args.dynamodb) as stack:
         print(f"sandbox {stack.sandbox_url}; DynamoDB: {stack.dynamodb_kind}; bus: moto server", flush=True)
@@ -419,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         paid = upstream[: int(len(upstream) * args.paid_fraction)]
         pay(stack.sandbox_url, paid, args.seed_workers)
         now = datetime.now(UTC)
-        from cryptosdk.domain import new_order_id
+        from cryptosdk.domain.order import new_order_id
 
         ids = [new_order_id() for _ in upstream]
         seed_table(setup_dynamodb, upstream, args.shards, now, args.seed_workers, ids)

@@ -67,7 +67,7 @@ API_MEMORY_MB = 512
 POLLER_MEMORY_MB = 1024
 EVENTS_MEMORY_MB = 512
 # Signing functions that are warm all day at this load (CreateOrder, Orders, Instruments, Poller);
-# each re-reads the secret once per cache period (cryptosdk.config SECRET_MAX_AGE_SECONDS).
+# each re-reads the secret once per cache period (cryptosdk.runtime.config SECRET_MAX_AGE_SECONDS).
 WARM_SIGNING_CONTAINERS = 4
 SECRET_MAX_AGE_SECONDS = 3600
 # What DynamoDB Local leaves out: it answers BatchExecuteStatement without consumed capacity, so

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from local.template import Template, load_template
 
-# The four variables that connect a function to the stack's resources (cryptosdk.config names).
+# The four variables that connect a function to the stack's resources (cryptosdk.runtime.config names).
 RESOURCE_VARIABLES = ("ORDERS_TABLE", "IDEMPOTENCY_TABLE", "EXCHANGE_SECRET_ID", "EVENT_BUS_NAME")
 
 

@@ -483,7 +483,7 @@ def _local_session() -> Any:
 
 def add_bus_tap(events: Any, sqs: Any, bus_name: str) -> str:
     """A local-only rule copying our events from the bus to an SQS queue (moto delivers it)."""
-    from cryptosdk.events import SOURCE
+    from cryptosdk.orders.events import SOURCE
 
     queue_url: str = sqs.create_queue(QueueName=BUS_TAP_QUEUE)["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]

@@ -29,6 +29,6 @@ pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.aws", "tests.fixture
 def _no_correlation_id_from_an_earlier_test() -> None:
     """A handler leaves its correlation id on the shared logger until the next invocation resets
     it (as in Lambda); every order write stores it, so each test starts outside any invocation."""
-    from cryptosdk.observability import logger
+    from cryptosdk.runtime.observability import logger
 
     logger.set_correlation_id(None)

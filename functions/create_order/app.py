@@ -10,16 +10,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cryptosdk import api_examples, snapstart
-from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
-from cryptosdk.api_models import (
+from cryptosdk import snapstart
+from cryptosdk.api import examples as api_examples
+from cryptosdk.api.models import (
     HEADER_TEXT,
     AddressValidateBody,
     AddressVerdictOut,
     CreateOrderBody,
     OrderOut,
 )
-from cryptosdk.observability import logger, metrics, traced
+from cryptosdk.api.resolver import build_resolver, error_responses, json_response, resolve, token_subject
+from cryptosdk.runtime.observability import logger, metrics, traced
 
 app = build_resolver()
 
@@ -42,7 +43,7 @@ app = build_resolver()
 def validate_address(
     body: Annotated[AddressValidateBody, Body(openapi_examples=api_examples.VALIDATE_ADDRESS_REQUEST)],
 ) -> Response[str]:
-    from cryptosdk.validation import validate_address as check
+    from cryptosdk.orders.validation import validate_address as check
 
     verdict = check(body.currency, body.network, body.address, body.memo or None)
     return json_response(200, AddressVerdictOut.from_verdict(verdict).model_dump(mode="json", by_alias=True))
@@ -78,8 +79,8 @@ def create_order(
         ),
     ],
 ) -> Response[str]:
-    from cryptosdk.orders import create_order as place
-    from cryptosdk.orders import get_order
+    from cryptosdk.orders.service import create_order as place
+    from cryptosdk.orders.service import get_order
 
     subject = token_subject(app)
     request = body.to_domain(user_id=subject or body.user_id)
@@ -102,7 +103,7 @@ def create_order(
 )
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from cryptosdk.orders import register_lambda_context
+    from cryptosdk.orders.service import register_lambda_context
 
     register_lambda_context(context)
     return resolve(app, event, context)
@@ -114,5 +115,5 @@ snapstart.register(
     snapstart.EXCHANGE,
     snapstart.IDEMPOTENCY,
     snapstart.MODELS,
-    modules=("cryptosdk.orders", "cryptosdk.validation", "cryptosdk.addresses"),
+    modules=("cryptosdk.orders", "cryptosdk.orders.validation", "cryptosdk.addresses"),
 )

@@ -9,10 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cryptosdk import api_examples, snapstart
-from cryptosdk.api import build_resolver, error_responses, json_response, resolve
-from cryptosdk.api_models import Code, DecimalString, InstrumentOut, InstrumentsOut, LegOut, RateOut
-from cryptosdk.observability import logger, metrics, traced
+from cryptosdk import snapstart
+from cryptosdk.api import examples as api_examples
+from cryptosdk.api.models import Code, DecimalString, InstrumentOut, InstrumentsOut, LegOut, RateOut
+from cryptosdk.api.resolver import build_resolver, error_responses, json_response, resolve
+from cryptosdk.runtime.observability import logger, metrics, traced
 
 app = build_resolver()
 
@@ -39,7 +40,7 @@ def list_instruments(
         Query(description="Only this kind", openapi_examples=api_examples.param("Crypto only", "crypto")),
     ] = None,
 ) -> Response[str]:
-    from cryptosdk.instruments import get_catalogue
+    from cryptosdk.orders.instruments import get_catalogue
 
     catalogue = get_catalogue()
     body = InstrumentsOut(instruments=[InstrumentOut.from_instrument(i) for i in catalogue.of_kind(kind)])
@@ -89,8 +90,8 @@ def get_rate(
 ) -> Response[str]:
     from decimal import Decimal
 
-    from cryptosdk.client import get_client
-    from cryptosdk.models import RateRequest
+    from cryptosdk.exchange.client import get_client
+    from cryptosdk.exchange.models import RateRequest
 
     request = RateRequest(
         instrument_from_currency_title=from_,
@@ -128,5 +129,5 @@ snapstart.register(
     snapstart.STORE,
     snapstart.EXCHANGE,
     snapstart.MODELS,
-    modules=("cryptosdk.instruments", "cryptosdk.client"),
+    modules=("cryptosdk.orders.instruments", "cryptosdk.exchange.client"),
 )

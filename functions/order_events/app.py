@@ -1,7 +1,7 @@
 """OrderEventsFunction: the orders table's stream -> one OrderStatusChanged per status change.
 
 Lambda's event source mapping hands over batches of stream records; Powertools' BatchProcessor
-runs `cryptosdk.outbox.publish_record` on each and answers a partial batch response, so the shard
+runs `cryptosdk.orders.outbox.publish_record` on each and answers a partial batch response, so the shard
 resumes at the first failed record (failed records are retried, then parked in the failure queue).
 """
 
@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cryptosdk import snapstart
-from cryptosdk.observability import logger, metrics
-from cryptosdk.outbox import publish_record
+from cryptosdk.orders.outbox import publish_record
+from cryptosdk.runtime.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -34,4 +34,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     )
 
 
-snapstart.register(snapstart.PUBLISHER, modules=("cryptosdk.outbox",))
+snapstart.register(snapstart.PUBLISHER, modules=("cryptosdk.orders.outbox",))

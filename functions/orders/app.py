@@ -9,10 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cryptosdk import api_examples, snapstart
-from cryptosdk.api import build_resolver, error_responses, json_response, resolve, token_subject
-from cryptosdk.api_models import Ident, OrderOut, OrdersPage
-from cryptosdk.observability import logger, metrics, traced
+from cryptosdk import snapstart
+from cryptosdk.api import examples as api_examples
+from cryptosdk.api.models import Ident, OrderOut, OrdersPage
+from cryptosdk.api.resolver import build_resolver, error_responses, json_response, resolve, token_subject
+from cryptosdk.runtime.observability import logger, metrics, traced
 
 app = build_resolver()
 
@@ -40,7 +41,7 @@ def get_order(
         ),
     ],
 ) -> Response[str]:
-    from cryptosdk.orders import get_order as read
+    from cryptosdk.orders.service import get_order as read
 
     order = read(order_id, user_id=token_subject(app))
     return json_response(200, OrderOut.from_order(order).model_dump(mode="json", by_alias=True))
@@ -77,8 +78,8 @@ def list_orders(
         ),
     ] = None,
 ) -> Response[str]:
-    from cryptosdk.domain import AccessDeniedError, FieldError, ValidationFailedError
-    from cryptosdk.orders import list_orders as read
+    from cryptosdk.domain.order import AccessDeniedError, FieldError, ValidationFailedError
+    from cryptosdk.orders.service import list_orders as read
 
     subject = token_subject(app)
     if subject is not None and user_id is not None and user_id != subject:
@@ -117,7 +118,7 @@ def refresh(
         ),
     ],
 ) -> Response[str]:
-    from cryptosdk.poller import refresh_order
+    from cryptosdk.orders.poller import refresh_order
 
     order = refresh_order(order_id, user_id=token_subject(app))
     return json_response(200, OrderOut.from_order(order).model_dump(mode="json", by_alias=True))
@@ -140,5 +141,5 @@ snapstart.register(
     snapstart.EXCHANGE,
     snapstart.POLLER,
     snapstart.MODELS,
-    modules=("cryptosdk.orders", "cryptosdk.poller"),
+    modules=("cryptosdk.orders", "cryptosdk.orders.poller"),
 )

@@ -141,7 +141,7 @@ def test_the_stack_announces_every_route_of_the_template(stack: RunningStack) ->
 def test_the_whole_flow_over_http(stack: RunningStack) -> None:
     lines: list[str] = []
     # A bound, not a pause: a poller run may spend up to 45 s waiting for an earlier test's unknown
-    # creates to settle (cryptosdk.settle) before the next run picks this order up.
+    # creates to settle (cryptosdk.orders.settle) before the next run picks this order up.
     result = Demo(stack.state, out=lines.append, wait_seconds=90).run()
 
     assert result["order"]["status"] == "completed"

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import requests
 
-from cryptosdk.client import ExchangeClient
-from cryptosdk.domain import parse_iso
-from cryptosdk.secrets import StaticKeyProvider
-from cryptosdk.status import OrderStatus, can_transition_with_history
+from cryptosdk.domain.order import parse_iso
+from cryptosdk.domain.status import OrderStatus, can_transition_with_history
+from cryptosdk.exchange.client import ExchangeClient
+from cryptosdk.exchange.secrets import StaticKeyProvider
 from local.demo import BTC_REFUND, ETH_DESTINATION
 from local.sandbox.server import DEFAULT_PUBLIC_KEY, DEFAULT_SECRET_KEY
 from tests.e2e.test_local_stack import RunningStack

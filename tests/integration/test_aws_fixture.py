@@ -122,7 +122,7 @@ def test_each_test_gets_a_fresh_world(aws: AwsStack, run: int) -> None:
 
 
 def test_cached_settings_follow_the_fixture(aws: AwsStack) -> None:
-    from cryptosdk.config import get_settings
+    from cryptosdk.runtime.config import get_settings
 
     os.environ["EXCHANGE_API_URL"] = "http://127.0.0.1:9"
     try:
@@ -141,7 +141,7 @@ def test_provision_is_repeatable_and_replaces_the_secret(aws: AwsStack) -> None:
 
 
 def test_app_env_points_at_the_sandbox(app_env: AwsStack, sandbox: Any) -> None:
-    from cryptosdk.config import get_settings
+    from cryptosdk.runtime.config import get_settings
 
     settings = get_settings()
     assert settings.exchange_api_url == sandbox.url

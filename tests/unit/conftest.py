@@ -22,7 +22,7 @@ def _no_network() -> Iterator[None]:
 @pytest.fixture
 def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     """The layer's Powertools log lines written during the test, parsed as the JSON they are."""
-    from cryptosdk.observability import logger
+    from cryptosdk.runtime.observability import logger
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

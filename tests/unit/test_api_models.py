@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from cryptosdk.api_models import CreateOrderBody, InstrumentOut, LegOut, OrderOut, RateOut
-from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange, ValidationFailedError
-from cryptosdk.http import answer_for
-from cryptosdk.models import Instrument, Rate
-from cryptosdk.status import OrderStatus
+from cryptosdk.api.error_mapping import answer_for
+from cryptosdk.api.models import CreateOrderBody, InstrumentOut, LegOut, OrderOut, RateOut
+from cryptosdk.domain.order import Leg, Order, Party, RateMode, StatusChange, ValidationFailedError
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.exchange.models import Instrument, Rate
 
 BODY = {
     "from": {"currency": "BTC", "network": "BTC"},

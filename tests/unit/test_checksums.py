@@ -1,4 +1,4 @@
-"""The checksum primitives (cryptosdk.checksums, digests, ed25519) against bip-utils and published vectors.
+"""The checksum primitives (cryptosdk.addresses: checksums, digests, ed25519) against bip-utils and vectors.
 
 Random inputs are seeded; each primitive sees a few hundred encodings and their one-character typos,
 and must decode what bip-utils encodes and refuse exactly what bip-utils refuses.
@@ -15,8 +15,9 @@ import bip_utils as bu
 import cbor2
 import pytest
 
-from cryptosdk import address_cardano, checksums, digests
-from cryptosdk.ed25519 import is_on_curve
+from cryptosdk.addresses import cardano as address_cardano
+from cryptosdk.addresses import checksums, digests
+from cryptosdk.addresses.ed25519 import is_on_curve
 
 ROUNDS = 200
 

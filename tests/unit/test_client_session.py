@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cryptosdk.client import ExchangeClient
-from cryptosdk.secrets import StaticKeyProvider
+from cryptosdk.exchange.client import ExchangeClient
+from cryptosdk.exchange.secrets import StaticKeyProvider
 
 
 def _client(base_url: str) -> ExchangeClient:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cryptosdk.config import ConfigurationError, load_settings
+from cryptosdk.runtime.config import ConfigurationError, load_settings
 
 REQUIRED = {
     "ORDERS_TABLE": "orders",

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from cryptosdk import errors
-from cryptosdk.errors import error_from_response
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.errors import error_from_response
 
 
 def body(message: str, code: str | None = None, **data: object) -> bytes:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptosdk.events import BATCH_SIZE, DETAIL_TYPE, SOURCE, EventPublisher, OrderStatusChanged
+from cryptosdk.orders.events import BATCH_SIZE, DETAIL_TYPE, SOURCE, EventPublisher, OrderStatusChanged
 
 
 class FakeEventBridge:

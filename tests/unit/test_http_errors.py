@@ -14,8 +14,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from cryptosdk import errors
-from cryptosdk.domain import (
+from cryptosdk.api.error_mapping import RequestRejectedError, answer_for, precheck_body, validation_answer
+from cryptosdk.domain.order import (
     AccessDeniedError,
     FieldError,
     ForbiddenOrderError,
@@ -25,7 +25,7 @@ from cryptosdk.domain import (
     UnauthenticatedError,
     ValidationFailedError,
 )
-from cryptosdk.http import RequestRejectedError, answer_for, precheck_body, validation_answer
+from cryptosdk.exchange import errors
 
 
 @pytest.mark.parametrize(
@@ -159,8 +159,8 @@ REFUSALS = [
 def test_a_stored_refusal_answers_like_the_exchange_error_plus_the_order_id(
     refused: errors.ExchangeError,
 ) -> None:
-    from cryptosdk.domain import OrderRefusedError, Refusal
-    from cryptosdk.orders import refusal_of
+    from cryptosdk.domain.order import OrderRefusedError, Refusal
+    from cryptosdk.orders.service import refusal_of
 
     stored = Refusal.model_validate_json(refusal_of(refused).model_dump_json(by_alias=True))
     replayed = answer_for(OrderRefusedError("ord_1", stored))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cryptosdk.models import (
+from cryptosdk.exchange.models import (
     AddressValidation,
     CreateOrderRequest,
     DepositAddress,

@@ -14,17 +14,17 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from boto3.dynamodb.types import TypeSerializer
 
-from cryptosdk.domain import DepositRecord, Leg, Order, Party, RateMode, StatusChange, WithdrawalRecord
-from cryptosdk.events import DETAIL_TYPE, SOURCE, EventPublisher
-from cryptosdk.outbox import (
+from cryptosdk.domain.order import DepositRecord, Leg, Order, Party, RateMode, StatusChange, WithdrawalRecord
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.orders.events import DETAIL_TYPE, SOURCE, EventPublisher
+from cryptosdk.orders.outbox import (
     EventNotPublishedError,
     MalformedOrderRecordError,
     event_id,
     publish_record,
     status_change,
 )
-from cryptosdk.status import OrderStatus
-from cryptosdk.storage import order_to_item
+from cryptosdk.storage.orders import order_to_item
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 _SERIALIZER = TypeSerializer()

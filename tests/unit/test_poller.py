@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from cryptosdk import errors
-from cryptosdk.domain import DepositRecord, Leg, Order, Party, RateMode, StatusChange
-from cryptosdk.models import ExchangeOrder
-from cryptosdk.poller import (
+from cryptosdk.domain.order import DepositRecord, Leg, Order, Party, RateMode, StatusChange
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.models import ExchangeOrder
+from cryptosdk.orders.poller import (
     Deadline,
     Pacer,
     PollerOptions,
@@ -24,7 +25,6 @@ from cryptosdk.poller import (
     decide_failure,
     resolve_shards,
 )
-from cryptosdk.status import OrderStatus
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 OPTIONS = PollerOptions(unpaid_ttl=timedelta(hours=1), reconcile_deadline=timedelta(minutes=15))

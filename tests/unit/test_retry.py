@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from cryptosdk.retry import RetryPolicy, parse_retry_after
+from cryptosdk.exchange.retry import RetryPolicy, parse_retry_after
 
 
 def upper(low: float, high: float) -> float:

@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange
-from cryptosdk.status import OrderStatus
-from cryptosdk.storage import POLL_PERIOD, ScheduleBatch, ScheduleMove, needs_schedule_write, stored_items
+from cryptosdk.domain.order import Leg, Order, Party, RateMode, StatusChange
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.storage.orders import (
+    POLL_PERIOD,
+    ScheduleBatch,
+    ScheduleMove,
+    needs_schedule_write,
+    stored_items,
+)
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import botocore
 import pytest
 
-from cryptosdk.sdk import MIN_BOTOCORE, SdkTooOldError, lean_config, require_botocore
+from cryptosdk.runtime.aws_sdk import MIN_BOTOCORE, SdkTooOldError, lean_config, require_botocore
 
 
 @pytest.mark.parametrize("version", ["1.35.99", "1.29.0", "0.9", "1.3"])

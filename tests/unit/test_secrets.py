@@ -19,11 +19,11 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from requests.adapters import HTTPAdapter
 
-from cryptosdk import errors
-from cryptosdk.client import ExchangeClient
-from cryptosdk.errors import CredentialsError
-from cryptosdk.retry import RetryPolicy
-from cryptosdk.secrets import ApiKeys, SecretsManagerKeyProvider, StaticKeyProvider, parse_keys
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.client import ExchangeClient
+from cryptosdk.exchange.errors import CredentialsError
+from cryptosdk.exchange.retry import RetryPolicy
+from cryptosdk.exchange.secrets import ApiKeys, SecretsManagerKeyProvider, StaticKeyProvider, parse_keys
 
 SECRET_ID = "cryptosdk/exchange-keys"
 OLD = {"publicKey": "pk-rotating", "secretKey": "old-secret-value-1111"}
@@ -184,7 +184,7 @@ def test_401_with_a_key_that_rereading_does_not_change_is_not_retried(secretsman
 
 def test_importing_the_client_loads_no_boto3() -> None:
     # Secrets are read on first use, so boto3 (and its ~100 ms import) stays off the import path.
-    code = "import sys, cryptosdk.client, cryptosdk.secrets; print('boto3' in sys.modules)"
+    code = "import sys, cryptosdk.exchange.client, cryptosdk.exchange.secrets; print('boto3' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="layers/exchange"
     )

@@ -13,19 +13,19 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from cryptosdk import errors
-from cryptosdk.client import ExchangeClient, build_query
-from cryptosdk.models import CreateOrderRequest, InstrumentRef, RateRequest
-from cryptosdk.retry import RetryPolicy
-from cryptosdk.secrets import ApiKeys, StaticKeyProvider
-from cryptosdk.signing import compact_json, sign, signed_headers
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.client import ExchangeClient, build_query
+from cryptosdk.exchange.models import CreateOrderRequest, InstrumentRef, RateRequest
+from cryptosdk.exchange.retry import RetryPolicy
+from cryptosdk.exchange.secrets import ApiKeys, StaticKeyProvider
+from cryptosdk.exchange.signing import compact_json, sign, signed_headers
 
 PUBLIC = "pk_live_3f9a"
 SECRET = "sk_live_7d1c0ffee"
 
 
 def reference_signature(secret: str, timestamp: str, payload: bytes, public: str) -> str:
-    # Written from the contract text, independently of cryptosdk.signing.
+    # Written from the contract text, independently of cryptosdk.exchange.signing.
     mac = hmac.new(secret.encode(), timestamp.encode() + payload + public.encode(), hashlib.sha256)
     return base64.b64encode(mac.digest()).decode()
 

@@ -26,7 +26,11 @@ ENV = {
 
 @pytest.fixture
 def stack_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from cryptosdk import client, config, instruments, orders, poller, storage
+    from cryptosdk.exchange import client
+    from cryptosdk.orders import instruments, poller
+    from cryptosdk.orders import service as orders
+    from cryptosdk.runtime import config
+    from cryptosdk.storage import orders as storage
 
     def forget() -> None:
         config.get_settings.cache_clear()
@@ -64,10 +68,13 @@ def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
 ) -> None:
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
-    from cryptosdk import client, models, orders, poller, storage
+    from cryptosdk.exchange import client, models
+    from cryptosdk.orders import poller
+    from cryptosdk.orders import service as orders
+    from cryptosdk.storage import orders as storage
 
     needs = (snapstart.STORE, snapstart.EXCHANGE, snapstart.IDEMPOTENCY, snapstart.POLLER, snapstart.MODELS)
-    assert snapstart.register(*needs, modules=("cryptosdk.validation",)) is True
+    assert snapstart.register(*needs, modules=("cryptosdk.orders.validation",)) is True
     assert len(runtime["before"]) == 1
     assert len(runtime["after"]) == 1
 
@@ -80,7 +87,7 @@ def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
     assert poller._container_deps.cache_info().currsize == 1
     assert "secrets" in DEFAULT_PROVIDERS
     assert type(models.Rate.__pydantic_validator__).__name__ == "SchemaValidator"
-    assert "cryptosdk.validation" in sys.modules
+    assert "cryptosdk.orders.validation" in sys.modules
     # Nothing was fetched: no secret value cached.
     assert not DEFAULT_PROVIDERS["secrets"].store
 
@@ -88,7 +95,7 @@ def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
 def test_a_restore_reseeds_and_empties_what_must_be_fresh(
     stack_env: None, runtime: dict[str, list[Callable[[], None]]]
 ) -> None:
-    from cryptosdk import instruments
+    from cryptosdk.orders import instruments
 
     snapstart.register(snapstart.STORE, snapstart.EXCHANGE, snapstart.IDEMPOTENCY, snapstart.POLLER)
     runtime["before"][0]()

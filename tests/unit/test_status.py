@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cryptosdk.status import (
+from cryptosdk.domain.status import (
     AWAITING_DEPOSIT_MAX_INTERVAL,
     MAX_POLL_BACKOFF,
     TERMINAL_STATUSES,

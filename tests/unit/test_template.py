@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, EventBridgeModel
 
-from cryptosdk.config import Settings
+from cryptosdk.runtime.config import Settings
 from local.template import (
     NO_VALUE,
     REPO_ROOT,
@@ -442,7 +442,7 @@ def test_only_the_stream_function_puts_events(template: Template) -> None:
 
 
 def test_instruments_function_reaches_only_the_cache_item(template: Template) -> None:
-    from cryptosdk.instruments import SHARED_CACHE_KEY
+    from cryptosdk.orders.instruments import SHARED_CACHE_KEY
 
     policies = template.resources()["InstrumentsFunction"]["Properties"]["Policies"]
     (statement,) = next(p["Statement"] for p in policies if "Statement" in p)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from cryptosdk.events import SOURCE
-from cryptosdk.observability import EXCHANGE_CALLS_METRIC, EXCHANGE_RATE_LIMITED_METRIC
+from cryptosdk.orders.events import SOURCE
+from cryptosdk.runtime.observability import EXCHANGE_CALLS_METRIC, EXCHANGE_RATE_LIMITED_METRIC
 from local.template import NO_VALUE, REPO_ROOT, Template, load_template
 
 URL = {"ExchangeApiUrl": "https://exchange.partner.test"}

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from cryptosdk.domain import Leg, OrderRequest, Party, RateMode, ValidationFailedError
-from cryptosdk.instruments import Catalogue
-from cryptosdk.models import Instrument
-from cryptosdk.validation import check_amount, check_party_format, validate_order
+from cryptosdk.domain.order import Leg, OrderRequest, Party, RateMode, ValidationFailedError
+from cryptosdk.exchange.models import Instrument
+from cryptosdk.orders.instruments import Catalogue
+from cryptosdk.orders.validation import check_amount, check_party_format, validate_order
 
 BTC = Instrument(currency_title="BTC", network_title="BTC", precision_decimals=8)
 ETH = Instrument(currency_title="ETH", network_title="ERC20", precision_decimals=18)

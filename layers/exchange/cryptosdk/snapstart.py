@@ -68,7 +68,7 @@ def after_restore() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
-    from cryptosdk.instruments import reset_cache
+    from cryptosdk.orders.instruments import reset_cache
 
     reset_cache()
 
@@ -77,35 +77,35 @@ def after_restore() -> None:
 
 
 def _prime_exchange() -> None:
-    from cryptosdk.client import get_client
-    from cryptosdk.secrets import _use_default_session
+    from cryptosdk.exchange.client import get_client
+    from cryptosdk.exchange.secrets import _use_default_session
 
     get_client()
     _use_default_session()
 
 
 def _prime_store() -> None:
-    from cryptosdk.storage import get_store
+    from cryptosdk.storage.orders import get_store
 
     _ = get_store()._client
     _ = get_store()._codec
 
 
 def _prime_idempotency() -> None:
-    from cryptosdk.orders import _idempotent
+    from cryptosdk.orders.service import _idempotent
 
     _idempotent()
 
 
 def _prime_poller() -> None:
-    from cryptosdk.poller import default_deps
+    from cryptosdk.orders.poller import default_deps
 
     deps = default_deps()
     _ = deps.store._client
 
 
 def _prime_publisher() -> None:
-    from cryptosdk.outbox import default_publisher
+    from cryptosdk.orders.outbox import default_publisher
 
     _ = default_publisher()._client
 
@@ -113,7 +113,9 @@ def _prime_publisher() -> None:
 def _prime_models() -> None:
     from pydantic import BaseModel
 
-    from cryptosdk import api_models, domain, models
+    from cryptosdk.api import models as api_models
+    from cryptosdk.domain import order as domain
+    from cryptosdk.exchange import models
 
     for module in (models, domain, api_models):
         for value in vars(module).values():
@@ -139,7 +141,7 @@ def _pool_owners() -> list[Callable[[], None]]:
     """Closers of the connection pools built before the snapshot. Each is empty (nothing is called
     before it) and reopens on first use; closing them makes that a rule rather than luck."""
     closers: list[Callable[[], None]] = []
-    from cryptosdk.client import get_client
+    from cryptosdk.exchange.client import get_client
 
     if get_client.cache_info().currsize:
         closers.append(get_client().close)
@@ -153,8 +155,9 @@ def _built(owner: Any, attribute: str) -> Any:
 
 
 def _boto3_clients() -> list[Any]:
-    from cryptosdk import outbox, poller, storage
-    from cryptosdk.orders import _idempotent
+    from cryptosdk.orders import outbox, poller
+    from cryptosdk.orders.service import _idempotent
+    from cryptosdk.storage import orders as storage
 
     clients = [_built(storage._STORE, "_client")]
     if _idempotent.cache_info().currsize:

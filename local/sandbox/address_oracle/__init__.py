@@ -1,6 +1,6 @@
 """The sandbox exchange's own address checks, on bip-utils: the oracle for `cryptosdk.addresses`.
 
-The deployed layer checks addresses with small standards-based code of its own (cryptosdk.checksums
+The deployed layer checks addresses with small standards-based code of its own (cryptosdk.addresses.checksums
 and friends). The sandbox plays the exchange, so it must not share that code: here every checksum
 and key test is bip-utils' (plus cbor2 for Cardano Byron), under the same per-network policy and
 the same sentences, so that a bug in the layer's checksums shows up as a disagreement with the

@@ -122,7 +122,9 @@ Call = Callable[..., Answer]
 
 @pytest.fixture(autouse=True)
 def _fresh_layer_caches() -> Iterator[None]:
-    from cryptosdk import instruments, orders, storage
+    from cryptosdk.orders import instruments
+    from cryptosdk.orders import service as orders
+    from cryptosdk.storage import orders as storage
 
     def clear() -> None:
         storage.reset_store()
@@ -152,7 +154,7 @@ def api(app_env: Any, monkeypatch: pytest.MonkeyPatch) -> Call:
 
 @pytest.fixture
 def jwt_mode(api: Call, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cryptosdk.config import get_settings
+    from cryptosdk.runtime.config import get_settings
 
     monkeypatch.setenv("AUTH_MODE", "JWT")
     get_settings.cache_clear()

@@ -91,7 +91,7 @@ def test_content_type_header_name_in_any_case_reaches_the_route(api: Call) -> No
 def test_an_unparseable_content_type_from_powertools_is_our_415() -> None:
     from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
 
-    from cryptosdk.http import answer_for
+    from cryptosdk.api.error_mapping import answer_for
 
     answer = answer_for(RequestUnsupportedContentType("Unsupported content type", errors=[]))
     assert (answer.status, answer.code) == (415, "unsupported_media_type")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from cryptosdk.observability import logger
+from cryptosdk.runtime.observability import logger
 from tests.handlers import handler_module, lambda_context
 from tests.integration.api.conftest import function_for, make_event, new_key, order_body
 

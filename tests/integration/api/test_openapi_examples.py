@@ -71,7 +71,8 @@ def _order_id(api: Call) -> str:
 
 
 def _short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cryptosdk import client, config
+    from cryptosdk.exchange import client
+    from cryptosdk.runtime import config
 
     monkeypatch.setenv("EXCHANGE_READ_TIMEOUT", "0.3")
     monkeypatch.setenv("EXCHANGE_MAX_ATTEMPTS", "1")
@@ -80,7 +81,7 @@ def _short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _jwt(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cryptosdk.config import get_settings
+    from cryptosdk.runtime.config import get_settings
 
     monkeypatch.setenv("AUTH_MODE", "JWT")
     get_settings.cache_clear()
@@ -265,7 +266,7 @@ def _scenario(method: str, path: str, status: int, example: dict[str, Any]) -> t
     """The scenario giving a real answer for this example, and the error code it must show."""
     if status < 400:
         return SUCCESS_SCENARIOS[(method, path, status)], None
-    from cryptosdk.api_examples import ERROR_EXAMPLE_FOR_STATUS
+    from cryptosdk.api.examples import ERROR_EXAMPLE_FOR_STATUS
 
     if "error" not in example["value"]:
         return GATEWAY_SCENARIOS[str(example["value"]["message"])], None

@@ -49,7 +49,7 @@ def test_instruments_lists_the_catalogue_and_filters_by_kind(api: Call) -> None:
 
 
 def test_instruments_cost_one_upstream_call_per_cache_period(api: Call, sandbox: Any) -> None:
-    from cryptosdk import instruments
+    from cryptosdk.orders import instruments
 
     requests.delete(f"{sandbox.url}/_sandbox/stats", timeout=5)
     for _ in range(3):
@@ -287,7 +287,8 @@ def test_upstream_failures_map_to_our_answers(
 
 
 def test_upstream_timeout_is_504(api: Call, faults: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cryptosdk import client, config
+    from cryptosdk.exchange import client
+    from cryptosdk.runtime import config
 
     monkeypatch.setenv("EXCHANGE_READ_TIMEOUT", "0.3")
     monkeypatch.setenv("EXCHANGE_MAX_ATTEMPTS", "1")

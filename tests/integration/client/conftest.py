@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import requests
 
-from cryptosdk.client import ExchangeClient
-from cryptosdk.retry import RetryPolicy
-from cryptosdk.secrets import StaticKeyProvider
+from cryptosdk.exchange.client import ExchangeClient
+from cryptosdk.exchange.retry import RetryPolicy
+from cryptosdk.exchange.secrets import StaticKeyProvider
 from local.sandbox import SandboxServer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cryptosdk.models import CreateOrderRequest, InstrumentRef, RateRequest
+from cryptosdk.exchange.models import CreateOrderRequest, InstrumentRef, RateRequest
 
 BTC = InstrumentRef(currency_title="BTC", network_title="BTC")
 ETH = InstrumentRef(currency_title="ETH", network_title="ERC20")

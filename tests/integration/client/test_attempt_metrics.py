@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from cryptosdk import errors
-from cryptosdk.client import INSTRUMENTS_PATH, PAIRS_PATH, ExchangeClient
-from cryptosdk.observability import (
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.client import INSTRUMENTS_PATH, PAIRS_PATH, ExchangeClient
+from cryptosdk.runtime.observability import (
     EXCHANGE_CALLS_METRIC,
     EXCHANGE_RATE_LIMITED_METRIC,
     count_exchange_attempt,

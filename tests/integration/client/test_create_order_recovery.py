@@ -12,8 +12,8 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from cryptosdk import errors
-from cryptosdk.client import CREATE_ORDER_PATH, ORDERS_PATH, ExchangeClient
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.client import CREATE_ORDER_PATH, ORDERS_PATH, ExchangeClient
 from tests.integration.client.conftest import SandboxControl
 from tests.integration.client.routes import btc_to_eth
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import requests
 
-from cryptosdk.client import ExchangeClient
+from cryptosdk.exchange.client import ExchangeClient
 from local.sandbox import SandboxServer
 from tests.integration.client.conftest import SandboxControl
 from tests.integration.client.routes import (

@@ -8,10 +8,16 @@ from decimal import Decimal
 
 import pytest
 
-from cryptosdk import errors
-from cryptosdk.client import CREATE_ORDER_PATH, INSTRUMENT_PATH, INSTRUMENTS_PATH, ORDERS_PATH, ExchangeClient
-from cryptosdk.retry import RetryPolicy
-from cryptosdk.secrets import StaticKeyProvider
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.client import (
+    CREATE_ORDER_PATH,
+    INSTRUMENT_PATH,
+    INSTRUMENTS_PATH,
+    ORDERS_PATH,
+    ExchangeClient,
+)
+from cryptosdk.exchange.retry import RetryPolicy
+from cryptosdk.exchange.secrets import StaticKeyProvider
 from local.sandbox import SandboxServer
 from tests.integration.client.conftest import SandboxControl
 from tests.integration.client.routes import BTC, BTC_ADDRESS_BAD_CHECKSUM, ETH, USD, btc_to_eth, rate

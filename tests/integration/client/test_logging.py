@@ -11,11 +11,17 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from cryptosdk import errors
-from cryptosdk.client import CREATE_ORDER_PATH, INSTRUMENT_PATH, INSTRUMENTS_PATH, ORDERS_PATH, ExchangeClient
-from cryptosdk.observability import logger
-from cryptosdk.retry import RetryPolicy
-from cryptosdk.secrets import StaticKeyProvider
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.client import (
+    CREATE_ORDER_PATH,
+    INSTRUMENT_PATH,
+    INSTRUMENTS_PATH,
+    ORDERS_PATH,
+    ExchangeClient,
+)
+from cryptosdk.exchange.retry import RetryPolicy
+from cryptosdk.exchange.secrets import StaticKeyProvider
+from cryptosdk.runtime.observability import logger
 from local.sandbox import SandboxServer
 from tests.integration.client.conftest import SandboxControl
 from tests.integration.client.routes import BTC, BTC_ADDRESS_BAD_CHECKSUM, ETH, ETH_ADDRESS, btc_to_eth, rate

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cryptosdk import errors
-from cryptosdk.client import (
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.client import (
     INSTRUMENT_PATH,
     INSTRUMENTS_PATH,
     ORDERS_PATH,
@@ -17,7 +17,7 @@ from cryptosdk.client import (
     RATE_PATH,
     ExchangeClient,
 )
-from cryptosdk.retry import RetryPolicy
+from cryptosdk.exchange.retry import RetryPolicy
 from tests.integration.client.conftest import RecordingSleep, SandboxControl
 from tests.integration.client.routes import BTC, ETH, rate
 

@@ -11,10 +11,10 @@ import requests
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from cryptosdk import errors
-from cryptosdk.client import ORDERS_PATH, ExchangeClient
-from cryptosdk.config import get_settings
-from cryptosdk.secrets import SecretsManagerKeyProvider
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.client import ORDERS_PATH, ExchangeClient
+from cryptosdk.exchange.secrets import SecretsManagerKeyProvider
+from cryptosdk.runtime.config import get_settings
 from local.sandbox import SandboxServer
 from tests.integration.client.conftest import SandboxControl
 
@@ -79,7 +79,7 @@ def test_exchange_rotated_but_secret_not_yet_reports_auth_error(
 def test_get_client_builds_from_settings_without_reading_the_secret(
     sandbox: SandboxServer, secretsmanager: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cryptosdk.client import get_client
+    from cryptosdk.exchange.client import get_client
 
     set_sandbox_key(sandbox, "factory-secret")
     env = {

@@ -14,9 +14,9 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from cryptosdk.domain import ChangeCause, Order, StaleOrderError
-from cryptosdk.status import OrderStatus
-from cryptosdk.storage import OrderStore
+from cryptosdk.domain.order import ChangeCause, Order, StaleOrderError
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.storage.orders import OrderStore
 from tests.fixtures.dynamodb_local import DynamoDBLocalTables
 from tests.integration.storage import test_order_store as moto_suite
 from tests.integration.storage.test_order_store import *  # noqa: F403 - the moto suite, re-run here

@@ -219,9 +219,9 @@ def _stored_order_item() -> dict[str, Any]:
 
     from boto3.dynamodb.types import TypeSerializer
 
-    from cryptosdk.domain import Leg, Order, Party, RateMode, new_order_id
-    from cryptosdk.status import OrderStatus
-    from cryptosdk.storage import order_to_item
+    from cryptosdk.domain.order import Leg, Order, Party, RateMode, new_order_id
+    from cryptosdk.domain.status import OrderStatus
+    from cryptosdk.storage.orders import order_to_item
 
     now = datetime.now(UTC)
     order = Order(

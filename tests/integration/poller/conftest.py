@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 import requests
 
-from cryptosdk.client import ExchangeClient
-from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange, new_order_id, shard_for
-from cryptosdk.models import CreateOrderRequest, InstrumentRef
-from cryptosdk.poller import PollerDeps, PollerOptions, PollSummary, poll_due_orders, refresh_order
-from cryptosdk.retry import RetryPolicy
-from cryptosdk.secrets import StaticKeyProvider
-from cryptosdk.status import OrderStatus
-from cryptosdk.storage import OrderStore
+from cryptosdk.domain.order import Leg, Order, Party, RateMode, StatusChange, new_order_id, shard_for
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.exchange.client import ExchangeClient
+from cryptosdk.exchange.models import CreateOrderRequest, InstrumentRef
+from cryptosdk.exchange.retry import RetryPolicy
+from cryptosdk.exchange.secrets import StaticKeyProvider
+from cryptosdk.orders.poller import PollerDeps, PollerOptions, PollSummary, poll_due_orders, refresh_order
+from cryptosdk.storage.orders import OrderStore
 from local.aws_local import MotoServer, free_port
 from local.provision import create_tables
 from local.sandbox import SandboxServer

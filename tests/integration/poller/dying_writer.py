@@ -19,10 +19,10 @@ DIED_AFTER_WRITE = 97
 def main(endpoint: str, table: str, sandbox_url: str, public_key: str, secret_key: str) -> int:
     import boto3
 
-    from cryptosdk.client import ExchangeClient
-    from cryptosdk.poller import PollerDeps, PollerOptions, poll_due_orders
-    from cryptosdk.secrets import StaticKeyProvider
-    from cryptosdk.storage import OrderStore
+    from cryptosdk.exchange.client import ExchangeClient
+    from cryptosdk.exchange.secrets import StaticKeyProvider
+    from cryptosdk.orders.poller import PollerDeps, PollerOptions, poll_due_orders
+    from cryptosdk.storage.orders import OrderStore
 
     class DyingStore(OrderStore):
         def apply_update(self, *args: Any, **kwargs: Any) -> Any:

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cryptosdk.observability import logger
-from cryptosdk.status import OrderStatus
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.runtime.observability import logger
 from tests.handlers import handler_module, lambda_context
 from tests.integration.poller.conftest import World
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cryptosdk.status import OrderStatus, awaiting_deposit_interval
+from cryptosdk.domain.status import OrderStatus, awaiting_deposit_interval
 from tests.integration.poller.conftest import World, history
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from cryptosdk.domain import Order
-from cryptosdk.status import OrderStatus
+from cryptosdk.domain.order import Order
+from cryptosdk.domain.status import OrderStatus
 from tests.fixtures.aws import invoke_in_process
 from tests.integration.poller.conftest import World
 from tests.integration.poller.dying_writer import DIED_AFTER_WRITE

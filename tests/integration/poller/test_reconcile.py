@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from cryptosdk.domain import ChangeCause, RateMode, StaleOrderError
-from cryptosdk.reconcile import RecentOrders
-from cryptosdk.settle import CREATE_SETTLE_WINDOW, place_again
-from cryptosdk.status import OrderStatus
+from cryptosdk.domain.order import ChangeCause, RateMode, StaleOrderError
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.orders.reconcile import RecentOrders
+from cryptosdk.orders.settle import CREATE_SETTLE_WINDOW, place_again
 from tests.integration.poller.conftest import World, history
 
 LIST = "/api/v2/orders"

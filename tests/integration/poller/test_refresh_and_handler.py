@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from cryptosdk import errors
-from cryptosdk.domain import ForbiddenOrderError, OrderNotFoundError, shard_for
-from cryptosdk.poller import PollerOptions, refresh, refresh_order
-from cryptosdk.status import OrderStatus
+from cryptosdk.domain.order import ForbiddenOrderError, OrderNotFoundError, shard_for
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.exchange import errors
+from cryptosdk.orders.poller import PollerOptions, refresh, refresh_order
 from tests.handlers import handler_module, lambda_context
 from tests.integration.poller.conftest import SHARDS, World
 
@@ -144,8 +144,8 @@ def test_a_malformed_event_is_refused_before_any_work(app_env: Any, world: World
 def test_default_dependencies_are_built_once_per_container_and_concurrency(
     app_env: Any, world: World
 ) -> None:
-    from cryptosdk import client
-    from cryptosdk.poller import default_deps
+    from cryptosdk.exchange import client
+    from cryptosdk.orders.poller import default_deps
 
     run = default_deps(4)
     refresh = default_deps(1)

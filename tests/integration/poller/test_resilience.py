@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from cryptosdk.domain import Order
-from cryptosdk.poller import PollSummary
-from cryptosdk.status import OrderStatus
-from cryptosdk.storage import OrderStore
+from cryptosdk.domain.order import Order
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.orders.poller import PollSummary
+from cryptosdk.storage.orders import OrderStore
 from tests.fixtures.dynamodb_local import DynamoDBLocalTables
 from tests.integration.poller.conftest import World, history
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from cryptosdk.domain import Leg, Order, Party, RateMode, StatusChange, new_order_id, shard_for
-from cryptosdk.status import OrderStatus
-from cryptosdk.storage import OrderStore, ScheduleMove, ScheduleWriteError, order_to_item, schedule_id
+from cryptosdk.domain.order import Leg, Order, Party, RateMode, StatusChange, new_order_id, shard_for
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.storage.orders import OrderStore, ScheduleMove, ScheduleWriteError, order_to_item, schedule_id
 from tests.integration.poller.conftest import AMOUNT, DESTINATION, SHARDS, World
 
 ENGINES = [pytest.param("dynamodb_local", marks=pytest.mark.dynamodb_local), "moto_server"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cryptosdk.domain import (
+from cryptosdk.domain.order import (
     ChangeCause,
     InvalidCursorError,
     InvalidTransitionError,
@@ -25,8 +25,8 @@ from cryptosdk.domain import (
     StatusChange,
     new_order_id,
 )
-from cryptosdk.status import OrderStatus
-from cryptosdk.storage import OrderStore, encode_cursor
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.storage.orders import OrderStore, encode_cursor
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from cryptosdk.domain import Order
-from cryptosdk.events import EventPublisher, OrderStatusChanged
-from cryptosdk.money import optional_decimal_text
-from cryptosdk.observability import logger, metrics
-from cryptosdk.status import OrderStatus
+from cryptosdk.domain.order import Order
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.exchange.money import optional_decimal_text
+from cryptosdk.orders.events import EventPublisher, OrderStatusChanged
+from cryptosdk.runtime.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -104,7 +104,7 @@ def _status(order_id: str, value: Any, which: str) -> OrderStatus:
 
 
 def _order(order_id: str, image: Mapping[str, Any]) -> Order:
-    from cryptosdk.storage import item_to_order  # boto3-free, but only needed for a real change
+    from cryptosdk.storage.orders import item_to_order  # boto3-free, but only needed for a real change
 
     try:
         return item_to_order(image)
@@ -120,7 +120,7 @@ def _order(order_id: str, image: Mapping[str, Any]) -> Order:
 @lru_cache(maxsize=1)
 def default_publisher() -> EventPublisher:
     """One publisher (and EventBridge client) per container."""
-    from cryptosdk.config import get_settings
+    from cryptosdk.runtime.config import get_settings
 
     return EventPublisher(get_settings().event_bus_name)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 
-from cryptosdk.digests import keccak256
+from cryptosdk.addresses.digests import keccak256
 
 __all__ = [
     "B58_BITCOIN",

@@ -33,16 +33,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from cryptosdk import errors
-from cryptosdk.domain import ChangeCause, Order, RateMode
-from cryptosdk.observability import logger
-from cryptosdk.status import OrderStatus
+from cryptosdk.domain.order import ChangeCause, Order, RateMode
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.exchange import errors
+from cryptosdk.runtime.observability import logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
-    from cryptosdk.client import ExchangeClient
-    from cryptosdk.storage import OrderStore
+    from cryptosdk.exchange.client import ExchangeClient
+    from cryptosdk.storage.orders import OrderStore
 
 # From the start of a create attempt until a list read may prove it absent. A create call of ours
 # lasts at most ~28 s (only a 429, refused before any work, is retried, within the client's 25 s
@@ -127,8 +127,8 @@ def place_again(
     """Place a confirmed-absent intent again under its own id. Raises StaleOrderError when another
     writer got there first (nothing was sent)."""
     # Lazy: the order service (and its validation imports) is needed only when intents exist.
-    from cryptosdk.orders import record_created, upstream_request
-    from cryptosdk.reconcile import RecentOrders
+    from cryptosdk.orders.reconcile import RecentOrders
+    from cryptosdk.orders.service import record_created, upstream_request
 
     now = clock()
     attempt = order.create_attempts + 1

@@ -10,8 +10,8 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from cryptosdk.http import ErrorAnswer, answer_for, precheck_body, validation_answer
-from cryptosdk.observability import logger
+from cryptosdk.api.error_mapping import ErrorAnswer, answer_for, precheck_body, validation_answer
+from cryptosdk.runtime.observability import logger
 
 JSON = "application/json"
 
@@ -46,7 +46,7 @@ def error_responses(
     as its example (`examples` picks another error code's for a status). Statuses in `extra` are
     answered by our code (ErrorResponse); 401/403 also by API Gateway's auth (GatewayRefusal).
     `with_body` for every POST: the shared body checks run on any body sent, needed or not."""
-    from cryptosdk.api_examples import ERROR_EXAMPLE_FOR_STATUS, ERRORS, example
+    from cryptosdk.api.examples import ERROR_EXAMPLE_FOR_STATUS, ERRORS, example
 
     codes = sorted(set(ERROR_RESPONSES) | set(extra) | set(AUTH_REFUSALS))
     if not with_body:
@@ -79,7 +79,7 @@ def error_responses(
 
 
 def _error_model(ours: bool, gateway: bool) -> Any:
-    from cryptosdk.api_models import ErrorResponse, GatewayRefusal
+    from cryptosdk.api.models import ErrorResponse, GatewayRefusal
 
     if ours and gateway:
         return ErrorResponse | GatewayRefusal
@@ -125,7 +125,7 @@ def build_resolver() -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[str]:
-        from cryptosdk.api_models import PATTERN_REASONS
+        from cryptosdk.api.models import PATTERN_REASONS
 
         return error_response(validation_answer(list(exc.errors()), PATTERN_REASONS), _request_id(app))
 
@@ -164,7 +164,7 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
 
 
 def _auth_mode() -> str:
-    from cryptosdk.config import get_settings
+    from cryptosdk.runtime.config import get_settings
 
     return get_settings().auth_mode
 
@@ -179,7 +179,7 @@ def token_subject(app: APIGatewayHttpResolver) -> str | None:
     ) or {}
     subject = claims.get("sub")
     if not subject:
-        from cryptosdk.domain import UnauthenticatedError
+        from cryptosdk.domain.order import UnauthenticatedError
 
         raise UnauthenticatedError("The token carries no subject.")
     return str(subject)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from cryptosdk.address_common import (
+from cryptosdk.addresses.checksums import BECH32_CHARSET, ChecksumError, cashaddr_decode, segwit_decode
+from cryptosdk.addresses.common import (
     BECH32_CHARS_NOTE,
     CHECKSUM,
     Refused,
@@ -13,7 +14,6 @@ from cryptosdk.address_common import (
     refuse_mixed_case,
     require_chars,
 )
-from cryptosdk.checksums import BECH32_CHARSET, ChecksumError, cashaddr_decode, segwit_decode
 
 
 class Utxo(NamedTuple):

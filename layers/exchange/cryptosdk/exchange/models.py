@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from cryptosdk.money import Amount
+from cryptosdk.exchange.money import Amount
 
 
 def _memo(value: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cryptosdk.checksums import B58_BITCOIN, B58_RIPPLE, ChecksumError, b58check_decode
+from cryptosdk.addresses.checksums import B58_BITCOIN, B58_RIPPLE, ChecksumError, b58check_decode
 
 B58_CHARS_NOTE = "Base58 (0, O, I and l are never used)"
 BECH32_CHARS_NOTE = "Bech32 (1, b, i and o are never used)"

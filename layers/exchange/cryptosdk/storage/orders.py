@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from cryptosdk.domain import (
+from cryptosdk.domain.order import (
     ChangeCause,
     DepositRecord,
     InvalidCursorError,
@@ -47,9 +47,9 @@ from cryptosdk.domain import (
     to_iso,
     utc_now,
 )
-from cryptosdk.money import optional_decimal_text
-from cryptosdk.observability import correlation_id
-from cryptosdk.status import TERMINAL_STATUSES, OrderStatus, can_transition_with_history, is_terminal
+from cryptosdk.domain.status import TERMINAL_STATUSES, OrderStatus, can_transition_with_history, is_terminal
+from cryptosdk.exchange.money import optional_decimal_text
+from cryptosdk.runtime.observability import correlation_id
 
 BY_USER_INDEX = "ByUserKeys"
 DUE_FOR_POLL_INDEX = "DueForPoll"
@@ -311,7 +311,7 @@ class OrderStore:
     def _client(self) -> Any:
         if self._given_client is not None:
             return self._given_client
-        from cryptosdk.sdk import dynamodb_client  # boto3 is heavy: kept off handler import paths
+        from cryptosdk.runtime.aws_sdk import dynamodb_client  # boto3 is heavy: kept off handler import paths
 
         return dynamodb_client()
 
@@ -541,7 +541,7 @@ class OrderStore:
         return {"Statement": statement, "Parameters": parameters}
 
     def _log_schedule_conflict(self, move: ScheduleMove) -> None:
-        from cryptosdk.observability import logger
+        from cryptosdk.runtime.observability import logger
 
         current = self._client.get_item(
             TableName=self.table_name, Key={"id": {"S": schedule_id(move.order_id)}}, ConsistentRead=True
@@ -740,7 +740,7 @@ def get_store() -> OrderStore:
     """The process-wide store for the configured orders table."""
     global _STORE
     if _STORE is None:
-        from cryptosdk.config import get_settings
+        from cryptosdk.runtime.config import get_settings
 
         _STORE = OrderStore(get_settings().orders_table)
     return _STORE

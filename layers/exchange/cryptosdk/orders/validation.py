@@ -14,13 +14,13 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from cryptosdk import errors
-from cryptosdk.domain import AddressVerdict, FieldError, Leg, OrderRequest, Party, ValidationFailedError
-from cryptosdk.instruments import Catalogue, get_catalogue
-from cryptosdk.models import Instrument, Rate, RateRequest
+from cryptosdk.domain.order import AddressVerdict, FieldError, Leg, OrderRequest, Party, ValidationFailedError
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.models import Instrument, Rate, RateRequest
+from cryptosdk.orders.instruments import Catalogue, get_catalogue
 
 if TYPE_CHECKING:
-    from cryptosdk.client import ExchangeClient
+    from cryptosdk.exchange.client import ExchangeClient
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class ValidatedOrder:
 def _client(client: ExchangeClient | None) -> ExchangeClient:
     if client is not None:
         return client
-    from cryptosdk.client import get_client
+    from cryptosdk.exchange.client import get_client
 
     return get_client()
 

@@ -21,10 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from cryptosdk import address_accounts as accounts
-from cryptosdk import address_utxo as utxo
-from cryptosdk.address_cardano import check_ada
-from cryptosdk.address_common import Refused, count
+from cryptosdk.addresses import accounts, utxo
+from cryptosdk.addresses.cardano import check_ada
+from cryptosdk.addresses.common import Refused, count
 
 __all__ = [
     "SUPPORTED_NETWORKS",

@@ -16,7 +16,7 @@ SENSITIVE_HEADERS = frozenset({PUBLIC_KEY_HEADER.lower(), SIGNATURE_HEADER.lower
 
 
 class KeyPair(Protocol):
-    """Anything holding the partner key pair (cryptosdk.secrets.ApiKeys satisfies it)."""
+    """Anything holding the partner key pair (cryptosdk.exchange.secrets.ApiKeys satisfies it)."""
 
     @property
     def public_key(self) -> str: ...

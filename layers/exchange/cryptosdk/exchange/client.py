@@ -8,8 +8,8 @@ signature or a header value.
 
 Outside Lambda (`pip install ./layers/exchange`)::
 
-    from cryptosdk.client import ExchangeClient
-    from cryptosdk.secrets import StaticKeyProvider
+    from cryptosdk.exchange.client import ExchangeClient
+    from cryptosdk.exchange.secrets import StaticKeyProvider
 
     client = ExchangeClient("https://exchange.example", StaticKeyProvider(public_key, secret_key))
     instruments = client.list_instruments()
@@ -35,8 +35,8 @@ import requests
 from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 
-from cryptosdk import errors
-from cryptosdk.models import (
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.models import (
     AddressValidation,
     CreateOrderRequest,
     ExchangeOrder,
@@ -49,11 +49,11 @@ from cryptosdk.models import (
     Rate,
     RateRequest,
 )
-from cryptosdk.money import decimal_text
-from cryptosdk.observability import logger
-from cryptosdk.retry import RetryPolicy, RetryState, parse_retry_after
-from cryptosdk.secrets import ApiKeys, KeyProvider
-from cryptosdk.signing import compact_json, signed_headers
+from cryptosdk.exchange.money import decimal_text
+from cryptosdk.exchange.retry import RetryPolicy, RetryState, parse_retry_after
+from cryptosdk.exchange.secrets import ApiKeys, KeyProvider
+from cryptosdk.exchange.signing import compact_json, signed_headers
+from cryptosdk.runtime.observability import logger
 
 INSTRUMENTS_PATH = "/api/v2/instruments/public"
 INSTRUMENT_PATH = "/api/v2/instruments/public/one"
@@ -521,9 +521,9 @@ def _parse(model: type[M], data: Any, path: str) -> M:
 @lru_cache(maxsize=1)
 def get_client() -> ExchangeClient:
     """The process-wide client (one pooled session, keys from Secrets Manager), built on first use."""
-    from cryptosdk.config import get_settings
-    from cryptosdk.observability import count_exchange_attempt
-    from cryptosdk.secrets import SecretsManagerKeyProvider
+    from cryptosdk.exchange.secrets import SecretsManagerKeyProvider
+    from cryptosdk.runtime.config import get_settings
+    from cryptosdk.runtime.observability import count_exchange_attempt
 
     settings = get_settings()
     keys = SecretsManagerKeyProvider(settings.exchange_secret_id, max_age=settings.secret_max_age_seconds)

@@ -12,13 +12,13 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from cryptosdk.client import MATCH_CLOCK_SKEW, find_matching_order
-from cryptosdk.domain import utc_now
+from cryptosdk.domain.order import utc_now
+from cryptosdk.exchange.client import MATCH_CLOCK_SKEW, find_matching_order
 
 if TYPE_CHECKING:
-    from cryptosdk.client import ExchangeClient
-    from cryptosdk.domain import Order
-    from cryptosdk.models import ExchangeOrder
+    from cryptosdk.domain.order import Order
+    from cryptosdk.exchange.client import ExchangeClient
+    from cryptosdk.exchange.models import ExchangeOrder
 
 DEFAULT_PAGE_SIZE = 100
 # A bound on how far back one run reads; an intent older than the pages read stays pending until
@@ -78,7 +78,7 @@ class RecentOrders:
     def find(self, intent: Order) -> ExchangeOrder | None:
         """The exchange's order that `intent` created, if the exchange has it."""
         # Lazy: the order service (and its validation imports) is needed only when intents exist.
-        from cryptosdk.orders import upstream_request
+        from cryptosdk.orders.service import upstream_request
 
         # The intent is written just before the create call, so the order it made is not older
         # (give or take the clocks' skew); anything earlier belongs to another order.

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from cryptosdk.domain import (
+from cryptosdk.domain.order import (
     AddressVerdict,
     ChangeCause,
     FieldError,
@@ -24,9 +24,9 @@ from cryptosdk.domain import (
     ValidationFailedError,
     to_iso,
 )
-from cryptosdk.models import Instrument, Rate
-from cryptosdk.money import decimal_text, optional_decimal_text
-from cryptosdk.status import OrderStatus
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.exchange.models import Instrument, Rate
+from cryptosdk.exchange.money import decimal_text, optional_decimal_text
 
 # No control characters (C0, DEL, C1: NUL, newlines, escapes) in anything we store, log or hand the exchange:
 # JSON can carry them, but no currency, address, memo or id of ours contains one. Surrounding
@@ -62,7 +62,7 @@ PATTERN_REASONS = {
 
 class ApiModel(BaseModel):
     # defer_build: each model's validator is built on first use, so a cold start builds only the
-    # models its route touches (see cryptosdk.models).
+    # models its route touches (see cryptosdk.exchange.models).
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
     )

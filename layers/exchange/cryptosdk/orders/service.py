@@ -23,8 +23,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from cryptosdk import errors
-from cryptosdk.domain import (
+from cryptosdk.domain.order import (
     ChangeCause,
     ForbiddenOrderError,
     IdempotencyKeyReusedError,
@@ -40,20 +39,21 @@ from cryptosdk.domain import (
     shard_for,
     utc_now,
 )
-from cryptosdk.models import CreateOrderRequest, ExchangeOrder, InstrumentRef, Rate
-from cryptosdk.observability import logger
-from cryptosdk.status import (
+from cryptosdk.domain.status import (
     OrderStatus,
     is_terminal,
     next_poll_delay,
     poll_interval_cap,
     status_from_exchange,
 )
-from cryptosdk.validation import ValidatedOrder, validate_order
+from cryptosdk.exchange import errors
+from cryptosdk.exchange.models import CreateOrderRequest, ExchangeOrder, InstrumentRef, Rate
+from cryptosdk.orders.validation import ValidatedOrder, validate_order
+from cryptosdk.runtime.observability import logger
 
 if TYPE_CHECKING:
-    from cryptosdk.client import ExchangeClient
-    from cryptosdk.storage import OrderStore
+    from cryptosdk.exchange.client import ExchangeClient
+    from cryptosdk.storage.orders import OrderStore
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -69,24 +69,24 @@ class Placement:
 
 def _deps(client: ExchangeClient | None, store: OrderStore | None) -> tuple[ExchangeClient, OrderStore]:
     if client is None:
-        from cryptosdk.client import get_client
+        from cryptosdk.exchange.client import get_client
 
         client = get_client()
     if store is None:
-        from cryptosdk.storage import get_store
+        from cryptosdk.storage.orders import get_store
 
         store = get_store()
     return client, store
 
 
 def _poll_shards() -> int:
-    from cryptosdk.config import get_settings
+    from cryptosdk.runtime.config import get_settings
 
     return get_settings().poll_shards
 
 
 def _poll_cap() -> timedelta | None:
-    from cryptosdk.config import get_settings
+    from cryptosdk.runtime.config import get_settings
 
     return poll_interval_cap(get_settings().poll_interval_max_seconds)
 
@@ -148,7 +148,7 @@ def build_intent(
         version=1,
         last_create_at=now,
         poll_shard=shard_for(order_id, shards),
-        # Due at once: the next poller run settles it if this request cannot (cryptosdk.settle).
+        # Due at once: the next poller run settles it if this request cannot (cryptosdk.orders.settle).
         next_poll_at=now,
     )
 
@@ -332,8 +332,8 @@ def _idempotent() -> _Idempotent:
         idempotent_function,
     )
 
-    from cryptosdk.config import get_settings
-    from cryptosdk.sdk import dynamodb_client
+    from cryptosdk.runtime.aws_sdk import dynamodb_client
+    from cryptosdk.runtime.config import get_settings
 
     # A client of boto3's default session, as every other client here: left to itself Powertools
     # opens a new Session, whose first client re-reads botocore's endpoint and model files (about
@@ -395,7 +395,7 @@ def create_order(request: OrderRequest, idempotency_key: str, body: dict[str, An
 def get_order(order_id: str, *, user_id: str | None = None, store: OrderStore | None = None) -> Order:
     """One order; with `user_id` (JWT mode) only if it belongs to that user."""
     if store is None:
-        from cryptosdk.storage import get_store
+        from cryptosdk.storage.orders import get_store
 
         store = get_store()
     order = store.get(order_id) if order_id.startswith("ord_") else None
@@ -410,7 +410,7 @@ def list_orders(
     user_id: str, limit: int = 20, cursor: str | None = None, *, store: OrderStore | None = None
 ) -> tuple[list[Order], str | None]:
     if store is None:
-        from cryptosdk.storage import get_store
+        from cryptosdk.storage.orders import get_store
 
         store = get_store()
     return store.list_by_user(user_id, limit, cursor)

@@ -15,9 +15,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
-from cryptosdk.models import RateMode as RateMode  # the exchange's enum, re-exported for the domain
-from cryptosdk.money import Amount
-from cryptosdk.status import OrderStatus
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.exchange.models import RateMode as RateMode  # the exchange's enum, re-exported for the domain
+from cryptosdk.exchange.money import Amount
 
 # Fixed width so ISO strings sort as times (the GSI range keys depend on it).
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -62,7 +62,7 @@ def shard_for(order_id: str, shards: int) -> str:
 
 
 class _Model(BaseModel):
-    # defer_build: validators are built on first use, not at import (see cryptosdk.models).
+    # defer_build: validators are built on first use, not at import (see cryptosdk.exchange.models).
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
 
@@ -123,7 +123,7 @@ class Refusal(_Model):
     status: int | None = None
     code: str
     message: str
-    kind: str  # our error class's code (cryptosdk.errors), which decides the HTTP answer
+    kind: str  # our error class's code (cryptosdk.exchange.errors), which decides the HTTP answer
     limit: Amount | None = None
     bound: str | None = None
     retry_after: float | None = Field(default=None, alias="retryAfter")

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from cryptosdk.domain import utc_now
-from cryptosdk.models import Instrument
+from cryptosdk.domain.order import utc_now
+from cryptosdk.exchange.models import Instrument
 
 if TYPE_CHECKING:
-    from cryptosdk.client import ExchangeClient
-    from cryptosdk.storage import OrderStore
+    from cryptosdk.exchange.client import ExchangeClient
+    from cryptosdk.storage.orders import OrderStore
 
 SHARED_CACHE_KEY = "cache#instruments"
 
@@ -74,7 +74,7 @@ def get_catalogue(
 ) -> Catalogue:
     global _memory
     if ttl_seconds is None:
-        from cryptosdk.config import get_settings
+        from cryptosdk.runtime.config import get_settings
 
         ttl_seconds = get_settings().instruments_cache_seconds
     with _lock:
@@ -91,7 +91,7 @@ def _from_shared_or_upstream(
     client: ExchangeClient | None, store: OrderStore | None, ttl_seconds: int, now: datetime
 ) -> Catalogue:
     if store is None:
-        from cryptosdk.storage import get_store
+        from cryptosdk.storage.orders import get_store
 
         store = get_store()
     if ttl_seconds > 0:
@@ -100,7 +100,7 @@ def _from_shared_or_upstream(
         if catalogue is not None:
             return catalogue
     if client is None:
-        from cryptosdk.client import get_client
+        from cryptosdk.exchange.client import get_client
 
         client = get_client()
     instruments = tuple(client.list_instruments())

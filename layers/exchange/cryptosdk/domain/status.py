@@ -62,7 +62,7 @@ class _EventLike(Protocol):
 
 
 class ExchangeOrderLike(Protocol):
-    """The part of `cryptosdk.models.ExchangeOrder` the mapping reads."""
+    """The part of `cryptosdk.exchange.models.ExchangeOrder` the mapping reads."""
 
     @property
     def order_events(self) -> Sequence[_EventLike]: ...

@@ -10,14 +10,14 @@ One run (`poll_due_orders`):
   decide the new fields with a pure function (`decide`); a real change is ONE conditional update
   of the order on the version read, a back-off only moves its poll schedule (queued, written by
   the main thread 25 to a BatchExecuteStatement), and a poll that changes nothing and stays due
-  writes nothing (cryptosdk.storage). A lost race re-reads once and re-applies the same exchange
+  writes nothing (cryptosdk.storage.orders). A lost race re-reads once and re-applies the same exchange
   snapshot only if the stored state is older than the snapshot, so newer state is never
   overwritten and statuses never move backwards (`can_transition_with_history`);
 - stops taking new orders `stop_margin` before the Lambda deadline, and an in-flight order that
   reaches `write_margin` is dropped before its write: every order is either updated (version + 1)
   or untouched, never half-written;
 - publishes nothing: each status write reaches the bus through the orders table's stream
-  (`cryptosdk.outbox`), so a run that dies after its write still has its event sent.
+  (`cryptosdk.orders.outbox`), so a run that dies after its write still has its event sent.
 
 `refresh_order` runs the same per-order path for one order (the manual refresh route).
 """
@@ -36,8 +36,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from cryptosdk import errors
-from cryptosdk.domain import (
+from cryptosdk.domain.order import (
     ChangeCause,
     DepositRecord,
     InvalidTransitionError,
@@ -47,10 +46,7 @@ from cryptosdk.domain import (
     to_iso,
     utc_now,
 )
-from cryptosdk.observability import logger, metrics
-from cryptosdk.reconcile import RecentOrders
-from cryptosdk.settle import CREATE_SETTLE_WINDOW, Verdict, place_again, settle_at, settle_verdict
-from cryptosdk.status import (
+from cryptosdk.domain.status import (
     AWAITING_DEPOSIT_STEPS,
     OrderStatus,
     can_transition_with_history,
@@ -60,13 +56,17 @@ from cryptosdk.status import (
     poll_interval_cap,
     status_from_exchange,
 )
-from cryptosdk.storage import POLL_PERIOD, SCHEDULE_BATCH_SIZE, ScheduleBatch
+from cryptosdk.exchange import errors
+from cryptosdk.orders.reconcile import RecentOrders
+from cryptosdk.orders.settle import CREATE_SETTLE_WINDOW, Verdict, place_again, settle_at, settle_verdict
+from cryptosdk.runtime.observability import logger, metrics
+from cryptosdk.storage.orders import POLL_PERIOD, SCHEDULE_BATCH_SIZE, ScheduleBatch
 
 if TYPE_CHECKING:
-    from cryptosdk.client import ExchangeClient
-    from cryptosdk.config import Settings
-    from cryptosdk.models import Deposit, ExchangeOrder, Withdrawal
-    from cryptosdk.storage import OrderStore
+    from cryptosdk.exchange.client import ExchangeClient
+    from cryptosdk.exchange.models import Deposit, ExchangeOrder, Withdrawal
+    from cryptosdk.runtime.config import Settings
+    from cryptosdk.storage.orders import OrderStore
 
 Clock = Callable[[], datetime]
 
@@ -82,7 +82,7 @@ class PollerOptions:
     unpaid_ttl: timedelta = timedelta(hours=1)
     # An intent not found upstream after this long is marked failed (the create never happened).
     reconcile_deadline: timedelta = timedelta(minutes=15)
-    # From a create attempt's start until a list read may prove it absent (cryptosdk.settle).
+    # From a create attempt's start until a list read may prove it absent (cryptosdk.orders.settle).
     settle_window: timedelta = CREATE_SETTLE_WINDOW
     # A run waits, before its deadline, for settle windows that close within this (0: never waits).
     settle_wait: timedelta = timedelta(seconds=45)
@@ -137,8 +137,8 @@ def dynamodb_client(concurrency: int, **kwargs: Any) -> Any:
 def default_deps(concurrency: int | None = None) -> PollerDeps:
     """Client and store for the configured stack, built once per container and
     concurrency: a warm invocation reuses their connection pools."""
-    from cryptosdk.client import get_client
-    from cryptosdk.config import get_settings
+    from cryptosdk.exchange.client import get_client
+    from cryptosdk.runtime.config import get_settings
 
     settings = get_settings()
     # Keyed by the process-wide client too, so whoever resets get_client (a test's new stack)
@@ -148,7 +148,7 @@ def default_deps(concurrency: int | None = None) -> PollerDeps:
 
 @lru_cache(maxsize=8)
 def _container_deps(workers: int, settings: Settings, client: ExchangeClient) -> PollerDeps:
-    from cryptosdk.storage import OrderStore
+    from cryptosdk.storage.orders import OrderStore
 
     return PollerDeps(
         client=client,
@@ -162,7 +162,7 @@ def clear_default_deps() -> None:
 
 
 def _default_options() -> PollerOptions:
-    from cryptosdk.config import get_settings
+    from cryptosdk.runtime.config import get_settings
 
     return PollerOptions.from_settings(get_settings())
 
@@ -541,7 +541,7 @@ def _write(order: Order, snapshot: Snapshot, ctx: PollContext) -> OrderResult:
 
 
 def _place_again(order: Order, ctx: PollContext, rereads: int) -> OrderResult:
-    """A confirmed-absent intent placed again under its own id (cryptosdk.settle)."""
+    """A confirmed-absent intent placed again under its own id (cryptosdk.orders.settle)."""
     deps = ctx.deps
     try:
         replaced = place_again(
@@ -730,7 +730,7 @@ class _Run:
         self.summary = summary
         self.in_flight: set[Future[OrderResult]] = set()
         self.batch = batch
-        # Pending intents whose settle window closes later in this run (cryptosdk.settle).
+        # Pending intents whose settle window closes later in this run (cryptosdk.orders.settle).
         self.to_settle: dict[str, OrderResult] = {}
 
     def collect(self, timeout: float | None = 0) -> None:
@@ -900,7 +900,7 @@ def refresh(
     write as the scheduled run. Raises the exchange's error (after recording the back-off) so the
     route can answer it; OrderNotFoundError when unknown."""
     # Lazy: the order service (and its validation imports) is off the scheduled run's path.
-    from cryptosdk.orders import get_order
+    from cryptosdk.orders.service import get_order
 
     options = options or _default_options()
     deps = deps or default_deps(1)

@@ -1,6 +1,6 @@
 """OrderStatusChanged events on the product's EventBridge bus: batched, failed entries retried.
 
-Published only by OrderEventsFunction from the orders table's stream (`cryptosdk.outbox`).
+Published only by OrderEventsFunction from the orders table's stream (`cryptosdk.orders.outbox`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from cryptosdk.observability import logger
+from cryptosdk.runtime.observability import logger
 
 SOURCE = "cryptosdk.orders"
 DETAIL_TYPE = "OrderStatusChanged"

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import re
 
-from cryptosdk.address_common import (
+from cryptosdk.addresses.checksums import (
+    B58_BITCOIN,
+    ChecksumError,
+    b58decode,
+    bech32_decode,
+    crc16_xmodem,
+    monero_b58decode,
+    monero_checksum,
+    ss58_decode,
+)
+from cryptosdk.addresses.common import (
     B58_CHARS_NOTE,
     BASE32_CHARS,
     CHECKSUM,
@@ -17,18 +27,8 @@ from cryptosdk.address_common import (
     refuse_burn,
     require_chars,
 )
-from cryptosdk.checksums import (
-    B58_BITCOIN,
-    ChecksumError,
-    b58decode,
-    bech32_decode,
-    crc16_xmodem,
-    monero_b58decode,
-    monero_checksum,
-    ss58_decode,
-)
-from cryptosdk.digests import keccak256, sha512_256
-from cryptosdk.ed25519 import is_on_curve
+from cryptosdk.addresses.digests import keccak256, sha512_256
+from cryptosdk.addresses.ed25519 import is_on_curve
 
 # ---------------------------------------------------------------- EVM family
 

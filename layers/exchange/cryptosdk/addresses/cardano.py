@@ -11,7 +11,8 @@ from __future__ import annotations
 import zlib
 from typing import Any, NamedTuple, NoReturn
 
-from cryptosdk.address_common import (
+from cryptosdk.addresses.checksums import B58_BITCOIN, ChecksumError, b58decode, bech32_decode
+from cryptosdk.addresses.common import (
     B58_CHARS_NOTE,
     CHECKSUM,
     Refused,
@@ -19,7 +20,6 @@ from cryptosdk.address_common import (
     expect_length,
     require_chars,
 )
-from cryptosdk.checksums import B58_BITCOIN, ChecksumError, b58decode, bech32_decode
 
 _ADA_PAYMENT_LENGTHS = {0: 57, 1: 57, 2: 57, 3: 57, 6: 29, 7: 29}
 

@@ -15,8 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cryptosdk import errors
-from cryptosdk.domain import (
+from cryptosdk.domain.order import (
     AccessDeniedError,
     DomainError,
     FieldError,
@@ -31,6 +30,7 @@ from cryptosdk.domain import (
     UnauthenticatedError,
     ValidationFailedError,
 )
+from cryptosdk.exchange import errors
 
 
 @dataclass(frozen=True)

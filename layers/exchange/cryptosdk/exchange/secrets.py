@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from cryptosdk.errors import CredentialsError
+from cryptosdk.exchange.errors import CredentialsError
 
 DEFAULT_MAX_AGE_SECONDS = 300
 DEFAULT_MIN_FORCE_INTERVAL_SECONDS = 30.0

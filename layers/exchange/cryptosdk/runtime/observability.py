@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cryptosdk.sdk import require_botocore
+from cryptosdk.runtime.aws_sdk import require_botocore
 
 # Every handler imports this module at init: an old runtime SDK fails there, with a clear message.
 require_botocore()

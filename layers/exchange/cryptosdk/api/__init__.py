@@ -1,0 +1,1 @@
+"""The HTTP adapter: resolver, the API contract's models, and errors mapped to HTTP answers."""

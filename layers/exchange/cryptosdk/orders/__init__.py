@@ -1,0 +1,1 @@
+"""The order services: validation, creation, instruments, polling, reconciliation and events."""
