@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from cryptosdk.api.error_mapping import RequestRejectedError, answer_for, precheck_body, validation_answer
+from cryptosdk.api.body import RequestRejectedError, precheck_body
+from cryptosdk.api.error_mapping import EXCHANGE_ANSWERS, answer_for, validation_answer
 from cryptosdk.domain.order import (
     AccessDeniedError,
     FieldError,
@@ -124,7 +125,8 @@ def event(
 def test_bad_bodies_are_refused_before_routing(evt: dict[str, Any], status: int, code: str) -> None:
     with pytest.raises(RequestRejectedError) as caught:
         precheck_body(evt)
-    assert (caught.value.answer.status, caught.value.answer.code) == (status, code)
+    answer = answer_for(caught.value)
+    assert (answer.status, answer.code) == (status, code)
 
 
 def test_good_bodies_are_handed_on_decoded() -> None:
@@ -187,4 +189,47 @@ def test_a_repeated_json_key_is_400_at_any_depth() -> None:
         }
         with pytest.raises(RequestRejectedError) as refused:
             precheck_body(event)
-        assert (refused.value.answer.status, refused.value.answer.code) == (400, "duplicate_key")
+        answer = answer_for(refused.value)
+        assert (answer.status, answer.code) == (400, "duplicate_key")
+        assert [f.field for f in answer.fields] in (["a"], ["b"])
+
+
+# -- the mapping reads data, so a new class cannot silently fall through to a 500 ----------------
+
+
+def _subclasses(root: type[Exception]) -> list[type[Exception]]:
+    found = [root]
+    for cls in found:
+        found.extend(cls.__subclasses__())
+    return found
+
+
+@pytest.mark.parametrize("cls", _subclasses(errors.ExchangeError), ids=lambda c: c.__name__)
+def test_every_exchange_error_class_has_its_own_answer(cls: type[errors.ExchangeError]) -> None:
+    # A new SDK class answers as its base until it is listed; listing it is a decision, so each one is.
+    assert cls in EXCHANGE_ANSWERS
+
+
+def test_an_unlisted_exchange_subclass_answers_as_its_nearest_base() -> None:
+    class SlowLaneError(errors.UpstreamTimeoutError):
+        pass
+
+    assert answer_for(SlowLaneError("m")) == answer_for(errors.UpstreamTimeoutError("m"))
+
+
+def test_a_domain_error_answers_from_its_class_data() -> None:
+    from cryptosdk.domain.order import DomainError
+
+    class FrozenOrderError(DomainError):
+        http_status = 423
+        code = "order_frozen"
+        retry_after = 60
+
+    answer = answer_for(FrozenOrderError("The order is frozen."))
+    assert (answer.status, answer.code, answer.message) == (423, "order_frozen", "The order is frozen.")
+    assert answer.response_headers()["Retry-After"] == "60"
+
+
+def test_a_hidden_domain_message_never_reaches_the_caller() -> None:
+    answer = answer_for(ForbiddenOrderError("No order ord_secret for user u_1."))
+    assert "ord_secret" not in json.dumps(answer.body(None))

@@ -10,7 +10,8 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from cryptosdk.api.error_mapping import ErrorAnswer, answer_for, precheck_body, validation_answer
+from cryptosdk.api.body import precheck_body
+from cryptosdk.api.error_mapping import ErrorAnswer, answer_for, validation_answer
 from cryptosdk.runtime.observability import logger
 
 JSON = "application/json"

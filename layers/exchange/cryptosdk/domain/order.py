@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
@@ -175,44 +176,78 @@ class Order(_Model):
         return None if value is None else _as_utc(value)
 
 
-# -- domain errors (http.py maps each to one answer) --------------------------------------------
+# -- domain errors ----------------------------------------------------------------------------
+# Each class states the answer it gets (status, stable code, Retry-After); the HTTP adapter
+# (cryptosdk.api.error_mapping) reads these instead of testing classes one by one. The numbers are
+# HTTP statuses because the API is this domain's only face; nothing here imports HTTP code.
+
+
+class FieldError(BaseModel):
+    """One reason a request field was refused, addressed by its path in the request body."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    reason: str
 
 
 class DomainError(Exception):
-    code: str = "domain_error"
+    http_status: ClassVar[int] = 400
+    code: ClassVar[str] = "domain_error"
+    # Seconds a caller should wait before trying again, when waiting helps.
+    retry_after: ClassVar[int | None] = None
+    # The caller's message when it must not depend on the instance (ids, internal state).
+    public_message: ClassVar[str | None] = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, fields: Sequence[FieldError] = ()) -> None:
         super().__init__(message)
         self.message = message
+        self.fields = tuple(fields)
 
 
 class OrderNotFoundError(DomainError):
+    http_status = 404
     code = "order_not_found"
+    public_message = "No such order."
 
 
-class OrderExistsError(DomainError):
-    code = "order_exists"
+class _ConcurrentChangeError(DomainError):
+    """The order moved under us; reading it again and retrying resolves it."""
+
+    http_status = 409
+    code = "conflict"
+    retry_after = 1
+    public_message = "The order changed meanwhile; read it again."
 
 
-class StaleOrderError(DomainError):
+class OrderExistsError(_ConcurrentChangeError):
+    pass
+
+
+class StaleOrderError(_ConcurrentChangeError):
     """Someone else wrote the order since it was read (version mismatch)."""
 
-    code = "stale_order"
 
-
-class InvalidTransitionError(DomainError):
-    code = "invalid_transition"
+class InvalidTransitionError(_ConcurrentChangeError):
+    pass
 
 
 class IdempotencyKeyReusedError(DomainError):
     """The Idempotency-Key already placed an order for a different request."""
 
+    http_status = 422
     code = "idempotency_key_reused"
+    public_message = "The Idempotency-Key was used with another request."
+
+    def __init__(self, message: str = "The Idempotency-Key was used with another request.") -> None:
+        reason = "This key was already used with a different body."
+        super().__init__(message, [FieldError(field="Idempotency-Key", reason=reason)])
 
 
 class OrderRefusedError(DomainError):
     """The exchange refused this order's create: the order is `failed` for good, and every request
-    with the same Idempotency-Key gets this same answer (one key, one outcome)."""
+    with the same Idempotency-Key gets this same answer (one key, one outcome). Its status and code
+    are the stored exchange error's, so the adapter answers it from `refusal`, not from the class."""
 
     code = "order_refused"
 
@@ -225,38 +260,32 @@ class OrderRefusedError(DomainError):
 class InvalidCursorError(DomainError):
     code = "invalid_cursor"
 
-
-class FieldError(BaseModel):
-    """One reason a request field was refused, addressed by its path in the request body."""
-
-    model_config = ConfigDict(frozen=True)
-
-    field: str
-    reason: str
+    def __init__(self, message: str) -> None:
+        super().__init__(message, [FieldError(field="cursor", reason=message)])
 
 
 class ValidationFailedError(DomainError):
     """The pre-create pipeline refused the request; `fields` says which field and why."""
 
+    http_status = 422
     code = "validation_failed"
 
     def __init__(self, fields: list[FieldError], message: str = "The request has invalid fields.") -> None:
-        super().__init__(message)
-        self.fields = fields
+        super().__init__(message, fields)
 
 
 class UnauthenticatedError(DomainError):
+    http_status = 401
     code = "unauthenticated"
 
 
 class AccessDeniedError(DomainError):
+    http_status = 403
     code = "forbidden"
 
 
-class ForbiddenOrderError(DomainError):
-    """The caller may not see this order; answered as 404 so ids cannot be probed."""
-
-    code = "order_not_found"
+class ForbiddenOrderError(OrderNotFoundError):
+    """The caller may not see this order; answered exactly as a missing one so ids cannot be probed."""
 
 
 class OrderRequest(_Model):

@@ -21,7 +21,10 @@ class ExchangeError(Exception):
     """Base class: a call to the exchange did not produce the answer asked for."""
 
     default_code: ClassVar[str] = "exchange_error"
+    # The exchange's HTTP status for this kind of refusal (None: no HTTP answer came).
     default_status: ClassVar[int | None] = None
+    # Seconds the exchange asked us to wait (its Retry-After), when it said; see RateLimitedError.
+    retry_after: float | None = None
 
     def __init__(
         self,
