@@ -13,11 +13,15 @@ what `sam deploy` creates.
 Intrinsics are resolved by one small evaluator (`Resolver`) against parameter values (defaults,
 then overrides), pseudo parameters and local physical names. Locally `Ref` to any resource yields
 its physical name (Secrets Manager and EventBridge accept names where AWS would hand out an ARN).
+It evaluates only the intrinsics that template.yaml uses where the local stack reads it; any
+other raises TemplateError naming it (the VPC's !Cidr, !GetAZs and !Select are parsed, never
+evaluated: no subnet exists locally). samtranslator would not replace this: it is not in the
+project venv the local stack runs from (only in .venv-tools, with aws-sam-cli), and its resolver
+substitutes Ref/Sub/GetAtt values but evaluates no conditions.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -34,37 +38,12 @@ DEFAULT_STACK_NAME = "cryptosdk-local"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"
 
-# Short tag -> long form. !GetAtt's scalar form "A.B" becomes ["A", "B"] below.
-_SHORT_TAGS = {
-    "!Ref": "Ref",
-    "!Condition": "Condition",
-    "!Sub": "Fn::Sub",
-    "!GetAtt": "Fn::GetAtt",
-    "!If": "Fn::If",
-    "!Equals": "Fn::Equals",
-    "!Not": "Fn::Not",
-    "!And": "Fn::And",
-    "!Or": "Fn::Or",
-    "!Select": "Fn::Select",
-    "!Split": "Fn::Split",
-    "!Join": "Fn::Join",
-    "!FindInMap": "Fn::FindInMap",
-    "!ImportValue": "Fn::ImportValue",
-    "!Base64": "Fn::Base64",
-    "!GetAZs": "Fn::GetAZs",
-    "!Cidr": "Fn::Cidr",
-    "!Length": "Fn::Length",
-    "!ToJsonString": "Fn::ToJsonString",
-    "!Contains": "Fn::Contains",
-}
-
 # The property that carries a resource's explicit physical name, per type.
 _NAME_PROPERTIES = {
     "AWS::DynamoDB::Table": "TableName",
     "AWS::SecretsManager::Secret": "Name",
     "AWS::Events::EventBus": "Name",
     "AWS::Serverless::Function": "FunctionName",
-    "AWS::Lambda::Function": "FunctionName",
     "AWS::Serverless::LayerVersion": "LayerName",
     "AWS::SQS::Queue": "QueueName",
     "AWS::Serverless::HttpApi": "Name",
@@ -77,7 +56,6 @@ _ARN_FORMATS = {
     "AWS::SecretsManager::Secret": ("secretsmanager", "secret:{name}"),
     "AWS::Events::EventBus": ("events", "event-bus/{name}"),
     "AWS::Serverless::Function": ("lambda", "function:{name}"),
-    "AWS::Lambda::Function": ("lambda", "function:{name}"),
     "AWS::SQS::Queue": ("sqs", "{name}"),
     "AWS::Logs::LogGroup": ("logs", "log-group:{name}:*"),
 }
@@ -95,24 +73,23 @@ class CfnLoader(yaml.SafeLoader):
     """SafeLoader that reads CloudFormation short tags (!Ref, !Sub, ...) into their long forms."""
 
 
-def _tag_constructor(long_name: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-        value: Any
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if long_name == "Fn::GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-        return {long_name: value}
+def _construct_intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    """`!Ref x` -> {"Ref": x}, `!Condition c` -> {"Condition": c}, `!Name v` -> {"Fn::Name": v};
+    !GetAtt's scalar form "A.B" becomes ["A", "B"]."""
+    long_name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if long_name == "Fn::GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {long_name: value}
 
-    return construct
 
-
-for _tag, _long in _SHORT_TAGS.items():
-    CfnLoader.add_constructor(_tag, _tag_constructor(_long))
+CfnLoader.add_multi_constructor("!", _construct_intrinsic)
 
 # CloudFormation keeps "2010-09-09" a string; YAML 1.1 would make it a date.
 CfnLoader.yaml_implicit_resolvers = {
@@ -320,16 +297,7 @@ class Resolver:
             "Fn::Equals": self._equals,
             "Fn::Not": self._not,
             "Fn::And": self._and,
-            "Fn::Or": self._or,
-            "Fn::Select": self._select,
-            "Fn::Split": self._split,
             "Fn::Join": self._join,
-            "Fn::FindInMap": self._find_in_map,
-            "Fn::ImportValue": self._import_value,
-            "Fn::Base64": self._base64,
-            "Fn::GetAZs": self._get_azs,
-            "Fn::Length": self._length,
-            "Fn::ToJsonString": self._to_json_string,
             "Fn::Contains": self._contains,
         }
 
@@ -341,6 +309,8 @@ class Resolver:
                 # "Condition" is also a plain resource attribute; only a string argument is the function.
                 if handler is not None and (key != "Condition" or isinstance(argument, str)):
                     return handler(argument)
+                if key.startswith("Fn::"):
+                    raise TemplateError(f"{key} has no local value (the local stack never needs one)")
             resolved = {k: self.resolve(v) for k, v in value.items()}
             return {k: v for k, v in resolved.items() if v is not NO_VALUE}
         if isinstance(value, list):
@@ -384,7 +354,7 @@ class Resolver:
         if resource is None:
             raise TemplateError(f"Fn::GetAtt on unknown resource {logical_id!r}")
         name = self._physical_name(logical_id)
-        if attribute in ("Name", "TableName", "QueueName", "FunctionName"):
+        if attribute == "QueueName":  # the one name attribute template.yaml reads
             return name
         if attribute == "Arn" and resource["Type"] in _ARN_FORMATS:
             service, shape = _ARN_FORMATS[resource["Type"]]
@@ -426,47 +396,9 @@ class Resolver:
     def _and(self, argument: Any) -> bool:
         return all(self.resolve(v) for v in argument)
 
-    def _or(self, argument: Any) -> bool:
-        return any(self.resolve(v) for v in argument)
-
-    def _select(self, argument: Any) -> Any:
-        index, items = self.resolve(argument)
-        return items[int(index)]
-
-    def _split(self, argument: Any) -> list[str]:
-        delimiter, text = self.resolve(argument)
-        return str(text).split(delimiter)
-
     def _join(self, argument: Any) -> str:
         delimiter, items = self.resolve(argument)
         return str(delimiter).join(_scalar_text(i) for i in items)
-
-    def _find_in_map(self, argument: Any) -> Any:
-        resolved = self.resolve(argument)
-        map_name, first, second = resolved[:3]
-        try:
-            return self._document["Mappings"][map_name][first][second]
-        except KeyError:
-            # AWS::LanguageExtensions allows a fourth {"DefaultValue": ...} element.
-            if len(resolved) == 4 and isinstance(resolved[3], dict) and "DefaultValue" in resolved[3]:
-                return resolved[3]["DefaultValue"]
-            raise TemplateError(f"Fn::FindInMap {map_name}/{first}/{second} not found") from None
-
-    def _import_value(self, argument: Any) -> Any:
-        raise TemplateError(f"Fn::ImportValue {argument!r}: other stacks do not exist locally")
-
-    def _base64(self, argument: Any) -> str:
-        return base64.b64encode(self.text(argument).encode()).decode()
-
-    def _get_azs(self, argument: Any) -> list[str]:
-        region = self.resolve(argument) or self._pseudo["AWS::Region"]
-        return [f"{region}{suffix}" for suffix in "abc"]
-
-    def _length(self, argument: Any) -> int:
-        return len(self.resolve(argument))
-
-    def _to_json_string(self, argument: Any) -> str:
-        return json.dumps(self.resolve(argument), separators=(",", ":"))
 
     def _contains(self, argument: Any) -> bool:
         items, value = self.resolve(argument)
@@ -515,14 +447,12 @@ class Template:
         self.stack_name = stack_name
         self._overrides = dict(physical_names or {})
         self.parameter_values = self._parameter_values(parameters or {})
+        # The pseudo parameters template.yaml uses.
         pseudo = {
             "AWS::Region": region,
             "AWS::AccountId": account_id,
             "AWS::StackName": stack_name,
-            "AWS::StackId": f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/local",
-            "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
-            "AWS::NotificationARNs": [],
         }
         self.resolver = Resolver(document, self.parameter_values, self.physical_name, pseudo)
 
