@@ -5,9 +5,9 @@ every new execution environment from that snapshot. What the snapshot holds afte
 `before_snapshot`:
 
 - every module the first request of the function's routes would import (boto3 and botocore's
-  client machinery, requests, Powertools idempotency and parameters, the cryptosdk modules);
+  client machinery, urllib3, Powertools parameters, the cryptosdk modules);
 - boto3 clients of the default session with their service models loaded, and the exchange
-  client's requests Session: objects only, no connection (nothing is called before the snapshot);
+  client's urllib3 pool manager: objects only, no connection (nothing is called before the snapshot);
 - the settings read from the environment, which is the same for every environment of a version.
 
 It never holds a secret, a DynamoDB item, the instrument catalogue or an open socket: nothing is
@@ -29,7 +29,7 @@ from typing import Any
 # What a function's first request needs; each handler names its own (see before_snapshot).
 EXCHANGE = "exchange"  # the signed exchange client (keys from Secrets Manager)
 STORE = "store"  # the orders table through OrderStore
-IDEMPOTENCY = "idempotency"  # Powertools idempotency on the idempotency table
+IDEMPOTENCY = "idempotency"  # the pending-answer records in the idempotency table
 POLLER = "poller"  # the poller's dependencies: its DynamoDB client
 MODELS = "models"  # pydantic validators (built on first use otherwise: defer_build)
 PUBLISHER = "publisher"  # the stream function's EventBridge publisher
@@ -92,9 +92,9 @@ def _prime_store() -> None:
 
 
 def _prime_idempotency() -> None:
-    from cryptosdk.orders.service import _idempotent
+    from cryptosdk.orders.idempotency import pending_answers
 
-    _idempotent()
+    pending_answers()
 
 
 def _prime_poller() -> None:
@@ -155,13 +155,12 @@ def _built(owner: Any, attribute: str) -> Any:
 
 
 def _boto3_clients() -> list[Any]:
-    from cryptosdk.orders import outbox, poller
-    from cryptosdk.orders.service import _idempotent
+    from cryptosdk.orders import idempotency, outbox, poller
     from cryptosdk.storage import orders as storage
 
     clients = [_built(storage._STORE, "_client")]
-    if _idempotent.cache_info().currsize:
-        clients.append(_idempotent().persistence.client)
+    if idempotency.pending_answers.cache_info().currsize:
+        clients.append(idempotency.pending_answers().client)
     if poller._container_deps.cache_info().currsize:
         deps = poller.default_deps()
         clients.append(_built(deps.store, "_client"))
