@@ -75,6 +75,8 @@ else:
     result = module.lambda_handler(job["event"], Context())
     t2 = time.perf_counter()
     status = result.get("statusCode") if isinstance(result, dict) else None
+    if isinstance(result, dict) and "batchItemFailures" in result:
+        status = "failed:%d" % len(result["batchItemFailures"])
     body = result.get("body") if isinstance(result, dict) else None
 print("MARK" + json.dumps({"import": t1 - t0, "first": t2 - t1, "status": status,
       "body": body if job["kind"] != "boto3" else None}))
@@ -212,9 +214,10 @@ def bytecode_files(root: Path) -> int:
 
 
 def load_events(template: Any) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Route key (or "schedule") -> (function logical id, the recorded event)."""
+    """Route key (or "schedule ..." / "stream ...") -> (function logical id, the recorded event)."""
     owners = {route.route_key: route.function for route in template.routes()}
     scheduled = {schedule.function for schedule in template.schedules()}
+    streamed = {source.function for source in template.stream_sources()}
     found: dict[str, tuple[str, dict[str, Any]]] = {}
     for path in sorted(EVENTS.glob("*.json")):
         event = json.loads(path.read_text())
@@ -223,6 +226,12 @@ def load_events(template: Any) -> dict[str, tuple[str, dict[str, Any]]]:
                 found[f"schedule {function}"] = (function, event)
         elif event.get("routeKey") in owners:
             found[event["routeKey"]] = (owners[event["routeKey"]], event)
+        elif any(r.get("eventSource") == "aws:dynamodb" for r in event.get("Records", [])):
+            for function in streamed:
+                found[f"stream {function}"] = (function, event)
+    missing = {f.logical_id for f in template.functions()} - {fn for fn, _ in found.values()}
+    if missing:
+        raise SystemExit(f"no recorded event in events/ for {', '.join(sorted(missing))}")
     return found
 
 

@@ -69,7 +69,8 @@ def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
     from cryptosdk.exchange import client, models
-    from cryptosdk.orders import idempotency, poller
+    from cryptosdk.orders import poller
+    from cryptosdk.storage import answers
     from cryptosdk.storage import orders as storage
 
     needs = (snapstart.STORE, snapstart.EXCHANGE, snapstart.IDEMPOTENCY, snapstart.POLLER, snapstart.MODELS)
@@ -82,7 +83,7 @@ def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
     store = storage.get_store()
     assert "_client" in vars(store)
     assert client.get_client.cache_info().currsize == 1
-    assert idempotency.pending_answers.cache_info().currsize == 1
+    assert answers.pending_answers.cache_info().currsize == 1
     assert poller._container_deps.cache_info().currsize == 1
     assert "secrets" in DEFAULT_PROVIDERS
     assert type(models.Rate.__pydantic_validator__).__name__ == "SchemaValidator"

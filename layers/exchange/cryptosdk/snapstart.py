@@ -92,7 +92,7 @@ def _prime_store() -> None:
 
 
 def _prime_idempotency() -> None:
-    from cryptosdk.orders.idempotency import pending_answers
+    from cryptosdk.storage.answers import pending_answers
 
     pending_answers()
 
@@ -155,12 +155,13 @@ def _built(owner: Any, attribute: str) -> Any:
 
 
 def _boto3_clients() -> list[Any]:
-    from cryptosdk.orders import idempotency, outbox, poller
+    from cryptosdk.orders import outbox, poller
+    from cryptosdk.storage import answers
     from cryptosdk.storage import orders as storage
 
     clients = [_built(storage._STORE, "_client")]
-    if idempotency.pending_answers.cache_info().currsize:
-        clients.append(idempotency.pending_answers().client)
+    if answers.pending_answers.cache_info().currsize:
+        clients.append(answers.pending_answers().client)
     if poller._container_deps.cache_info().currsize:
         deps = poller.default_deps()
         clients.append(_built(deps.store, "_client"))

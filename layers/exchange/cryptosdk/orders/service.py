@@ -49,6 +49,7 @@ from cryptosdk.exchange.models import CreateOrderRequest, ExchangeOrder, Instrum
 from cryptosdk.orders import idempotency
 from cryptosdk.orders.validation import ValidatedOrder, validate_order
 from cryptosdk.runtime.observability import logger
+from cryptosdk.storage.answers import pending_answers
 
 if TYPE_CHECKING:
     from cryptosdk.exchange.client import ExchangeClient
@@ -196,7 +197,7 @@ def place_order(
         return _replayed(existing, request_hash(request))
     placement = _create_upstream(client, store, intent, validated)
     if not placement.created and idempotency_key:
-        idempotency.pending_answers().record(intent.id)
+        pending_answers().record(intent.id)
     return placement
 
 
@@ -269,9 +270,7 @@ def _replayed(existing: Order, wanted_hash: str) -> Placement:
         raise OrderRefusedError(existing.id, existing.refusal)
     if existing.exchange_order_id is not None:
         return Placement(existing.id, created=idempotency.created_by_request(existing))
-    if idempotency.maybe_in_flight(existing, utc_now()) and not idempotency.pending_answers().recorded(
-        existing.id
-    ):
+    if idempotency.maybe_in_flight(existing, utc_now()) and not pending_answers().recorded(existing.id):
         raise idempotency.in_progress_error()
     return Placement(existing.id, created=False)
 
@@ -317,7 +316,7 @@ def register_lambda_context(context: Any) -> None:
 
 def reset_idempotency() -> None:
     """Forget the pending-answer table's client (tests switch tables and mocks)."""
-    idempotency.pending_answers.cache_clear()
+    pending_answers.cache_clear()
     idempotency.set_in_flight_window(idempotency.DEFAULT_IN_FLIGHT)
 
 
