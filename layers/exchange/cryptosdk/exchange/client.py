@@ -211,6 +211,10 @@ class ExchangeClient:
     def __repr__(self) -> str:
         return f"ExchangeClient(base_url={self._base_url!r})"
 
+    @property
+    def keys(self) -> KeyProvider:
+        return self._keys
+
     def __enter__(self) -> ExchangeClient:
         return self
 
