@@ -377,7 +377,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="runtimes measured in the same shuffled rounds, e.g. 3.11,3.12,3.13 (--build-dir may hold "
         "{version}; by default each layer is built for its version)",
     )
+    parser.add_argument(
+        "--versus",
+        type=Path,
+        help="another build output (e.g. the previous commit's) measured in the same shuffled rounds",
+    )
     args = parser.parse_args(argv)
+    if args.versus:
+        return versus(args.build_dir or BUILD_DIR, args.versus, args.runs, random.Random(args.seed))
     if args.compare:
         return compare(args.compare.split(","), args.runs, args.build_dir, random.Random(args.seed))
 
@@ -414,6 +421,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.json:
         args.json.write_text(json.dumps({"python": version, "runs": args.runs, "rows": rows}, indent=2))
+    return 0
+
+
+def versus(build: Path, other: Path, runs: int, rng: random.Random) -> int:
+    """This build and another (before/after a change) in one backend and the same shuffled rounds."""
+    from contextlib import ExitStack
+
+    from local.invoke import Invoker
+    from local.template import load_template
+
+    version = runtime_version(load_template(parameters={"ExchangeApiUrl": "https://exchange.invalid"}))
+    python = find_python(version)
+    sdk = runtime_sdk(python, version)
+    by_build: dict[str, list[Job]] = {}
+    with ExitStack() as stack:
+        world = stack.enter_context(Invoker(CACHE_DIR / "state", use_running_stack=False))
+        for label, root in ((f"versus {other}", other), (f"this build {build}", build)):
+            jobs = build_jobs(stack.enter_context(read_only_copy(root)), sdk, world.endpoints)
+            prepare_orders(python, jobs)
+            by_build[label] = jobs
+        everything = [job for jobs in by_build.values() for job in jobs]
+        for job in everything:  # the discarded warm-up round
+            run_job(python, job)
+        for _ in range(runs):
+            for job in rng.sample(everything, len(everything)):
+                job.samples.append(run_job(python, job))
+    for label, jobs in by_build.items():
+        print(f"== {label}")
+        print_table(summarize(jobs), runs, version)
     return 0
 
 
