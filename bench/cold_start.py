@@ -48,7 +48,7 @@ MARK = "@@cold-start "
 CHILD = r"""
 import json, sys, time
 job = json.loads(sys.argv[1])
-t0 = time.perf_counter()
+c0, t0 = time.process_time(), time.perf_counter()
 if job["kind"] == "boto3":
     import boto3
     t1 = t2 = time.perf_counter()
@@ -75,8 +75,11 @@ else:
     result = module.lambda_handler(job["event"], Context())
     t2 = time.perf_counter()
     status = result.get("statusCode") if isinstance(result, dict) else None
+    if isinstance(result, dict) and "batchItemFailures" in result:
+        status = "failed:%d" % len(result["batchItemFailures"])
     body = result.get("body") if isinstance(result, dict) else None
-print("MARK" + json.dumps({"import": t1 - t0, "first": t2 - t1, "status": status,
+c2 = time.process_time()
+print("MARK" + json.dumps({"import": t1 - t0, "first": t2 - t1, "cpu": c2 - c0, "status": status,
       "body": body if job["kind"] != "boto3" else None}))
 """.replace("MARK", MARK)
 
@@ -212,9 +215,10 @@ def bytecode_files(root: Path) -> int:
 
 
 def load_events(template: Any) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Route key (or "schedule") -> (function logical id, the recorded event)."""
+    """Route key (or "schedule ..." / "stream ...") -> (function logical id, the recorded event)."""
     owners = {route.route_key: route.function for route in template.routes()}
     scheduled = {schedule.function for schedule in template.schedules()}
+    streamed = {source.function for source in template.stream_sources()}
     found: dict[str, tuple[str, dict[str, Any]]] = {}
     for path in sorted(EVENTS.glob("*.json")):
         event = json.loads(path.read_text())
@@ -223,6 +227,12 @@ def load_events(template: Any) -> dict[str, tuple[str, dict[str, Any]]]:
                 found[f"schedule {function}"] = (function, event)
         elif event.get("routeKey") in owners:
             found[event["routeKey"]] = (owners[event["routeKey"]], event)
+        elif any(r.get("eventSource") == "aws:dynamodb" for r in event.get("Records", [])):
+            for function in streamed:
+                found[f"stream {function}"] = (function, event)
+    missing = {f.logical_id for f in template.functions()} - {fn for fn, _ in found.values()}
+    if missing:
+        raise SystemExit(f"no recorded event in events/ for {', '.join(sorted(missing))}")
     return found
 
 
@@ -328,6 +338,12 @@ def summarize(jobs: list[Job]) -> list[dict[str, Any]]:
                 "import_ms": statistics.median(s["import"] * 1000 for s in job.samples),
                 "first_ms": statistics.median(s["first"] * 1000 for s in job.samples),
                 "cold_ms": statistics.median(cold_ms(s) for s in job.samples),
+                # This process's own CPU (every thread): what machine load does not inflate; the
+                # backend's work (moto, the sandbox) is not in it, so it leaves round trips out.
+                "cpu_ms": statistics.median(s["cpu"] * 1000 for s in job.samples),
+                "cpu_x_boto3": statistics.median(
+                    s["cpu"] / b["cpu"] for s, b in zip(job.samples, baseline.samples, strict=True)
+                ),
                 "x_boto3": statistics.median(ratios),
                 "x_cookbook": statistics.median(vs_cookbook),
                 "statuses": sorted({str(s["status"]) for s in job.samples}),
@@ -339,12 +355,12 @@ def summarize(jobs: list[Job]) -> list[dict[str, Any]]:
 def print_table(rows: list[dict[str, Any]], runs: int, version: str) -> None:
     print(f"cold start, python{version}, median of {runs} fresh interpreters per row (interleaved), ms")
     header = f"{'function':22} {'route':30} {'import':>7} {'1st req':>8} {'cold':>7}"
-    print(f"{header} {'x boto3':>8} {'x cookbook':>10}  status")
+    print(f"{header} {'x boto3':>8} {'x cookbook':>10} {'cpu':>6} {'cpu x boto3':>11}  status")
     for row in rows:
         print(
             f"{row['name']:22} {row['route']:30} {row['import_ms']:7.0f} {row['first_ms']:8.0f} "
-            f"{row['cold_ms']:7.0f} {row['x_boto3']:8.2f} {row['x_cookbook']:10.2f}  "
-            + ",".join(row["statuses"])
+            f"{row['cold_ms']:7.0f} {row['x_boto3']:8.2f} {row['x_cookbook']:10.2f} "
+            f"{row['cpu_ms']:6.0f} {row['cpu_x_boto3']:11.2f}  " + ",".join(row["statuses"])
         )
 
 
@@ -361,7 +377,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="runtimes measured in the same shuffled rounds, e.g. 3.11,3.12,3.13 (--build-dir may hold "
         "{version}; by default each layer is built for its version)",
     )
+    parser.add_argument(
+        "--versus",
+        type=Path,
+        help="another build output (e.g. the previous commit's) measured in the same shuffled rounds",
+    )
     args = parser.parse_args(argv)
+    if args.versus:
+        return versus(args.build_dir or BUILD_DIR, args.versus, args.runs, random.Random(args.seed))
     if args.compare:
         return compare(args.compare.split(","), args.runs, args.build_dir, random.Random(args.seed))
 
@@ -398,6 +421,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.json:
         args.json.write_text(json.dumps({"python": version, "runs": args.runs, "rows": rows}, indent=2))
+    return 0
+
+
+def versus(build: Path, other: Path, runs: int, rng: random.Random) -> int:
+    """This build and another (before/after a change) in one backend and the same shuffled rounds."""
+    from contextlib import ExitStack
+
+    from local.invoke import Invoker
+    from local.template import load_template
+
+    version = runtime_version(load_template(parameters={"ExchangeApiUrl": "https://exchange.invalid"}))
+    python = find_python(version)
+    sdk = runtime_sdk(python, version)
+    by_build: dict[str, list[Job]] = {}
+    with ExitStack() as stack:
+        world = stack.enter_context(Invoker(CACHE_DIR / "state", use_running_stack=False))
+        for label, root in ((f"versus {other}", other), (f"this build {build}", build)):
+            jobs = build_jobs(stack.enter_context(read_only_copy(root)), sdk, world.endpoints)
+            prepare_orders(python, jobs)
+            by_build[label] = jobs
+        everything = [job for jobs in by_build.values() for job in jobs]
+        for job in everything:  # the discarded warm-up round
+            run_job(python, job)
+        for _ in range(runs):
+            for job in rng.sample(everything, len(everything)):
+                job.samples.append(run_job(python, job))
+    for label, jobs in by_build.items():
+        print(f"== {label}")
+        print_table(summarize(jobs), runs, version)
     return 0
 
 

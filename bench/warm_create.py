@@ -2,7 +2,7 @@
 
 One process runs CreateOrderFunction's handler (the source tree, as `make run` does) against moto
 server and the sandbox, which run in this process, so the handler process's CPU time
-(`time.process_time`, every thread of it) is the handler's own: signing, boto3 and requests
+(`time.process_time`, every thread of it) is the handler's own: signing, boto3 and urllib3
 work, pydantic, Powertools. After warm-up requests, each measured request has a fresh
 Idempotency-Key (a replay would be a cheaper path). Printed: median and quartiles of CPU and wall
 ms per request, and the upstream calls each request made (the sandbox's and moto's counters).

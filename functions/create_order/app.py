@@ -84,7 +84,7 @@ def create_order(
 
     subject = token_subject(app)
     request = body.to_domain(user_id=subject or body.user_id)
-    placement = place(request, idempotency_key, body.model_dump(mode="json", by_alias=True))
+    placement = place(request, idempotency_key)
     # A replay (or a pending outcome) reads the stored order; a fresh placement already holds it.
     order = placement.order or get_order(placement.order_id)
     metrics.add_metric(

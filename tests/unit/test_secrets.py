@@ -14,13 +14,11 @@ from urllib.parse import urlsplit
 
 import boto3
 import pytest
-import requests
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
-from requests.adapters import HTTPAdapter
 
 from cryptosdk.exchange import errors
-from cryptosdk.exchange.client import ExchangeClient
+from cryptosdk.exchange.client import ExchangeClient, HttpRequest, HttpResponse
 from cryptosdk.exchange.errors import CredentialsError
 from cryptosdk.exchange.retry import RetryPolicy
 from cryptosdk.exchange.secrets import ApiKeys, SecretsManagerKeyProvider, StaticKeyProvider, parse_keys
@@ -130,33 +128,30 @@ class TestSecretsManagerProvider:
             SecretsManagerKeyProvider(SECRET_ID).get(force=True)
 
 
-class VerifyingExchange(HTTPAdapter):
+class VerifyingExchange:
     """A transport-level stand-in for the exchange: checks the v2 signature against the key it
     currently holds and answers 401 (contract body) or an empty order list."""
 
     def __init__(self, secret: str) -> None:
-        super().__init__()
         self.secret = secret
         self.answers: list[int] = []
 
-    def send(self, request: requests.PreparedRequest, *args: object, **kwargs: object) -> requests.Response:
+    def send(self, request: HttpRequest, *, connect_timeout: float, read_timeout: float) -> HttpResponse:
         headers = request.headers
         message = headers["X-Api-Timestamp"] + urlsplit(request.url).query + headers["X-Api-Public-Key"]
         digest = hmac.new(self.secret.encode(), message.encode(), hashlib.sha256).digest()
         ok = hmac.compare_digest(base64.b64encode(digest).decode(), headers["X-Api-Signature"])
-        response = requests.Response()
-        response.status_code = 200 if ok else 401
-        response._content = b"[]" if ok else b'{"statusCode":401,"message":"Invalid signature"}'
-        response.request = request
-        self.answers.append(response.status_code)
-        return response
+        status = 200 if ok else 401
+        self.answers.append(status)
+        return HttpResponse(status, {}, b"[]" if ok else b'{"statusCode":401,"message":"Invalid signature"}')
+
+    def close(self) -> None:
+        pass
 
 
 def client_against(exchange: VerifyingExchange, provider: SecretsManagerKeyProvider) -> ExchangeClient:
-    session = requests.Session()
-    session.mount("http://", exchange)
     return ExchangeClient(
-        "http://exchange.invalid", provider, session=session, retry=RetryPolicy(max_attempts=1)
+        "http://exchange.invalid", provider, transport=exchange, retry=RetryPolicy(max_attempts=1)
     )
 
 

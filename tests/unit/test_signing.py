@@ -10,11 +10,9 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
-import requests
-from requests.adapters import HTTPAdapter
 
 from cryptosdk.exchange import errors
-from cryptosdk.exchange.client import ExchangeClient, build_query
+from cryptosdk.exchange.client import ExchangeClient, HttpRequest, HttpResponse, build_query
 from cryptosdk.exchange.models import CreateOrderRequest, InstrumentRef, RateRequest
 from cryptosdk.exchange.retry import RetryPolicy
 from cryptosdk.exchange.secrets import ApiKeys, StaticKeyProvider
@@ -89,38 +87,33 @@ class TestSignedHeaders:
         assert len(headers["X-Api-Timestamp"]) == 13
 
 
-class CapturingAdapter(HTTPAdapter):
-    """A transport that records what requests would put on the wire and answers a canned reply."""
+class CapturingAdapter:
+    """A transport that records what the client hands to urllib3 (method, URL, headers, body: what
+    goes on the wire) and answers a canned reply."""
 
     def __init__(self, status: int = 200, body: bytes = b"[]") -> None:
-        super().__init__()
-        self.sent: list[requests.PreparedRequest] = []
+        self.sent: list[HttpRequest] = []
         self.status, self.body = status, body
 
-    def send(self, request: requests.PreparedRequest, *args: object, **kwargs: object) -> requests.Response:
+    def send(self, request: HttpRequest, *, connect_timeout: float, read_timeout: float) -> HttpResponse:
         self.sent.append(request)
-        response = requests.Response()
-        response.status_code = self.status
-        response._content = self.body
-        response.headers["Content-Type"] = "application/json"
-        response.url = request.url or ""
-        response.request = request
-        return response
+        return HttpResponse(self.status, {"Content-Type": "application/json"}, self.body)
+
+    def close(self) -> None:
+        pass
 
 
 def client_with(adapter: CapturingAdapter) -> ExchangeClient:
-    session = requests.Session()
-    session.mount("http://", adapter)
     return ExchangeClient(
         "http://exchange.invalid",
         StaticKeyProvider(PUBLIC, SECRET),
-        session=session,
+        transport=adapter,
         retry=RetryPolicy(max_attempts=1),
         clock_ms=lambda: 1_700_000_000_000,
     )
 
 
-def verify(prepared: requests.PreparedRequest, payload: bytes) -> None:
+def verify(prepared: HttpRequest, payload: bytes) -> None:
     timestamp = prepared.headers["X-Api-Timestamp"]
     assert prepared.headers["X-Api-Signature"] == reference_signature(SECRET, timestamp, payload, PUBLIC)
 

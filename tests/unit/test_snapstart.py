@@ -66,11 +66,9 @@ def test_outside_lambda_nothing_is_registered(monkeypatch: pytest.MonkeyPatch) -
 def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
     stack_env: None, runtime: dict[str, list[Callable[[], None]]]
 ) -> None:
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
     from cryptosdk.exchange import client, models
     from cryptosdk.orders import poller
-    from cryptosdk.orders import service as orders
+    from cryptosdk.storage import answers
     from cryptosdk.storage import orders as storage
 
     needs = (snapstart.STORE, snapstart.EXCHANGE, snapstart.IDEMPOTENCY, snapstart.POLLER, snapstart.MODELS)
@@ -83,18 +81,21 @@ def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
     store = storage.get_store()
     assert "_client" in vars(store)
     assert client.get_client.cache_info().currsize == 1
-    assert orders._idempotent.cache_info().currsize == 1
+    assert answers.pending_answers.cache_info().currsize == 1
     assert poller._container_deps.cache_info().currsize == 1
-    assert "secrets" in DEFAULT_PROVIDERS
+    keys = client.get_client().keys
+    assert "client" in vars(keys)  # the Secrets Manager client is built...
     assert type(models.Rate.__pydantic_validator__).__name__ == "SchemaValidator"
     assert "cryptosdk.orders.validation" in sys.modules
-    # Nothing was fetched: no secret value cached.
-    assert not DEFAULT_PROVIDERS["secrets"].store
+    # ...and nothing was fetched: no secret value cached.
+    assert vars(keys)["_cached"] is None
 
 
 def test_a_restore_reseeds_and_empties_what_must_be_fresh(
     stack_env: None, runtime: dict[str, list[Callable[[], None]]]
 ) -> None:
+    from cryptosdk.exchange import client
+    from cryptosdk.exchange.secrets import ApiKeys
     from cryptosdk.orders import instruments
 
     snapstart.register(snapstart.STORE, snapstart.EXCHANGE, snapstart.IDEMPOTENCY, snapstart.POLLER)
@@ -103,8 +104,11 @@ def test_a_restore_reseeds_and_empties_what_must_be_fresh(
     snapshot_sequence = [random.random() for _ in range(3)]
     random.seed(1234)  # as every environment restored from one snapshot would be
     instruments._memory = (float("inf"), instruments.Catalogue(()))
+    keys = client.get_client().keys
+    vars(keys)["_cached"] = (0.0, ApiKeys(publicKey="pk", secretKey="sk"))  # as if read before
 
     runtime["after"][0]()
 
     assert [random.random() for _ in range(3)] != snapshot_sequence
     assert instruments._memory is None
+    assert vars(keys)["_cached"] is None

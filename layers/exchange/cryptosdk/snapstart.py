@@ -5,16 +5,16 @@ every new execution environment from that snapshot. What the snapshot holds afte
 `before_snapshot`:
 
 - every module the first request of the function's routes would import (boto3 and botocore's
-  client machinery, requests, Powertools idempotency and parameters, the cryptosdk modules);
+  client machinery, urllib3, the cryptosdk modules);
 - boto3 clients of the default session with their service models loaded, and the exchange
-  client's requests Session: objects only, no connection (nothing is called before the snapshot);
+  client's urllib3 pool manager: objects only, no connection (nothing is called before the snapshot);
 - the settings read from the environment, which is the same for every environment of a version.
 
 It never holds a secret, a DynamoDB item, the instrument catalogue or an open socket: nothing is
 fetched before the snapshot. `after_restore` then re-creates what must be unique or fresh in each
 restored environment: the `random` seed (the retry jitter; uuid4 and secrets read os.urandom and
 need nothing), every connection pool (closed, so no socket state survives from the snapshot
-machine), Powertools' parameter cache (a secret with a TTL) and the in-memory catalogue.
+machine), the exchange key cache (a secret with a TTL) and the in-memory catalogue.
 
 `snapshot_restore_py` exists only in the Lambda Python runtime: elsewhere (tests, `make run`)
 `register` finds nothing to register with and returns False.
@@ -29,7 +29,7 @@ from typing import Any
 # What a function's first request needs; each handler names its own (see before_snapshot).
 EXCHANGE = "exchange"  # the signed exchange client (keys from Secrets Manager)
 STORE = "store"  # the orders table through OrderStore
-IDEMPOTENCY = "idempotency"  # Powertools idempotency on the idempotency table
+IDEMPOTENCY = "idempotency"  # the pending-answer records in the idempotency table
 POLLER = "poller"  # the poller's dependencies: its DynamoDB client
 MODELS = "models"  # pydantic validators (built on first use otherwise: defer_build)
 PUBLISHER = "publisher"  # the stream function's EventBridge publisher
@@ -65,9 +65,12 @@ def after_restore() -> None:
     random.seed()  # from os.urandom: no two restored environments share a jitter sequence
     for pool_owner in _pool_owners():
         pool_owner()
-    from aws_lambda_powertools.utilities import parameters
+    from cryptosdk.exchange.client import get_client
 
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    if get_client.cache_info().currsize:
+        forget = getattr(get_client().keys, "forget", None)
+        if forget is not None:
+            forget()  # the exchange key pair (nothing is read before the snapshot: a rule, not luck)
     from cryptosdk.orders.instruments import reset_cache
 
     reset_cache()
@@ -78,10 +81,8 @@ def after_restore() -> None:
 
 def _prime_exchange() -> None:
     from cryptosdk.exchange.client import get_client
-    from cryptosdk.exchange.secrets import _use_default_session
 
-    get_client()
-    _use_default_session()
+    _ = getattr(get_client().keys, "client", None)  # the Secrets Manager client, never called
 
 
 def _prime_store() -> None:
@@ -92,9 +93,9 @@ def _prime_store() -> None:
 
 
 def _prime_idempotency() -> None:
-    from cryptosdk.orders.service import _idempotent
+    from cryptosdk.storage.answers import pending_answers
 
-    _idempotent()
+    pending_answers()
 
 
 def _prime_poller() -> None:
@@ -155,13 +156,16 @@ def _built(owner: Any, attribute: str) -> Any:
 
 
 def _boto3_clients() -> list[Any]:
+    from cryptosdk.exchange.client import get_client
     from cryptosdk.orders import outbox, poller
-    from cryptosdk.orders.service import _idempotent
+    from cryptosdk.storage import answers
     from cryptosdk.storage import orders as storage
 
     clients = [_built(storage._STORE, "_client")]
-    if _idempotent.cache_info().currsize:
-        clients.append(_idempotent().persistence.client)
+    if get_client.cache_info().currsize:
+        clients.append(_built(get_client().keys, "client"))
+    if answers.pending_answers.cache_info().currsize:
+        clients.append(answers.pending_answers().client)
     if poller._container_deps.cache_info().currsize:
         deps = poller.default_deps()
         clients.append(_built(deps.store, "_client"))

@@ -43,7 +43,7 @@ def test_same_key_different_body_is_refused(api: Call, aws: Any) -> None:
 
 
 def _forget_idempotency_records(aws: Any) -> None:
-    """What a killed invocation leaves: Powertools' record expires with the Lambda's deadline."""
+    """Whatever the idempotency table holds is gone (records expire): the orders table decides."""
     table = aws.table(aws.idempotency_table)
     for item in table.scan()["Items"]:
         table.delete_item(Key={"id": item["id"]})
@@ -184,6 +184,37 @@ def test_crash_between_create_and_store_leaves_a_reconcilable_intent(api: Call, 
     assert match.destination_address == intent.destination.address
 
 
+def test_a_pending_intent_without_its_answer_is_in_flight_until_the_window_passes(
+    api: Call, aws: Any, sandbox: Any
+) -> None:
+    # What a killed invocation leaves: the intent, pending_create, and no recorded answer.
+    fail_order_updates(aws.orders_table)
+    key = new_key()
+    body = order_body(amount="0.0433")
+    try:
+        first = api("POST", "/orders", body=body, headers={"Idempotency-Key": key})
+        assert first.status == 202, first.text
+        _forget_idempotency_records(aws)
+        running = api("POST", "/orders", body=body, headers={"Idempotency-Key": key})
+    finally:
+        boto3.setup_default_session()
+    # The first request's deadline has passed (the window is the function's timeout, 25 s).
+    aws.table().update_item(
+        Key={"id": first.json["id"]},
+        UpdateExpression="SET createdAt = :t",
+        ExpressionAttributeValues={":t": "2020-01-01T00:00:00.000000Z"},
+    )
+    settled = api("POST", "/orders", body=body, headers={"Idempotency-Key": key})
+
+    assert running.status == 409
+    assert running.json["error"]["code"] == "request_in_progress"
+    assert settled.status == 202
+    assert settled.json["id"] == first.json["id"]
+    assert len(orders_in_table(aws)) == 1
+    stats = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()
+    assert stats["requests"]["/api/v2/orders/public/create"] == 1
+
+
 def test_unknown_create_outcome_answers_202_and_keeps_the_intent(api: Call, aws: Any, faults: Any) -> None:
     # The create is lost on the wire and the order list cannot be read to find out what happened.
     faults(endpoint="/api/v2/orders/public/create", kind="drop", count=1)
@@ -301,10 +332,10 @@ def test_a_fresh_create_answers_what_it_stored_without_reading_it_back(api: Call
         session.events.unregister("before-call.dynamodb", count)
 
     assert created.status == 201
-    # Idempotency record in (put) and out (update), the replay check by intent id (get, before
-    # anything is sent), the poll schedule and the intent (puts), its completion (update; the
-    # schedule, due at once, needs no write): the answer comes from the completed order itself.
-    assert sorted(calls) == ["GetItem", "PutItem", "PutItem", "PutItem", "UpdateItem", "UpdateItem"], calls
+    # The replay check by intent id (get, before anything is sent), the poll schedule and the
+    # intent (conditional puts: the key's only lock), its completion (update; the schedule, due at
+    # once, needs no write): the answer comes from the completed order itself.
+    assert sorted(calls) == ["GetItem", "PutItem", "PutItem", "UpdateItem"], calls
     stored = api("GET", f"/orders/{created.json['id']}")
     assert stored.json == created.json
 

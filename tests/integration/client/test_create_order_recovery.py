@@ -6,39 +6,37 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
-import requests
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
 
 from cryptosdk.exchange import errors
-from cryptosdk.exchange.client import CREATE_ORDER_PATH, ORDERS_PATH, ExchangeClient
+from cryptosdk.exchange.client import (
+    CREATE_ORDER_PATH,
+    ORDERS_PATH,
+    ExchangeClient,
+    HttpRequest,
+    HttpResponse,
+    HttpTransport,
+)
 from tests.integration.client.conftest import SandboxControl
 from tests.integration.client.routes import btc_to_eth
 
 
-class LosingResponses(HTTPAdapter):
+class LosingResponses(HttpTransport):
     """Real HTTP, but the answer to the next `lose` creates vanishes after the exchange processed
     them: the connection reset that leaves the outcome unknown."""
 
-    def __init__(self, lose: int) -> None:
-        super().__init__()
+    def __init__(self, base_url: str, lose: int) -> None:
+        super().__init__(base_url)
         self.lose = lose
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        response = super().send(request, *args, **kwargs)
-        if CREATE_ORDER_PATH in (request.url or "") and self.lose > 0:
+    def send(self, request: HttpRequest, *, connect_timeout: float, read_timeout: float) -> HttpResponse:
+        response = super().send(request, connect_timeout=connect_timeout, read_timeout=read_timeout)
+        if CREATE_ORDER_PATH in request.url and self.lose > 0:
             self.lose -= 1
-            response.close()
-            raise requests.ConnectionError("connection reset by peer")
+            raise ProtocolError("Connection aborted.", ConnectionResetError("connection reset by peer"))
         return response
-
-
-def losing_session(lose: int) -> requests.Session:
-    session = requests.Session()
-    session.mount("http://", LosingResponses(lose))
-    return session
 
 
 @pytest.mark.parametrize("kind", ["500", "503", "drop"])
@@ -61,7 +59,7 @@ def test_fault_before_processing_is_unknown_and_not_repeated(
 def test_lost_answer_of_a_processed_create_returns_the_order(
     control: SandboxControl, make_client: Callable[..., ExchangeClient]
 ) -> None:
-    client = make_client(keys=control.new_keys(), session=losing_session(lose=1))
+    client = make_client(keys=control.new_keys(), transport=LosingResponses(control.server.url, lose=1))
     recovered = client.create_order(btc_to_eth("0.1"))
     listed = client.list_orders()
     assert [order.order_id for order in listed] == [recovered.order_id]
@@ -74,7 +72,7 @@ def test_recovery_picks_the_matching_order_not_an_earlier_different_one(
 ) -> None:
     keys = control.new_keys()
     earlier = make_client(keys=keys).create_order(btc_to_eth("0.25"))
-    client = make_client(keys=keys, session=losing_session(lose=1))
+    client = make_client(keys=keys, transport=LosingResponses(control.server.url, lose=1))
     recovered = client.create_order(btc_to_eth("0.1"))
     assert recovered.order_id != earlier.order_id
     assert recovered.claimed_deposit_amount == Decimal("0.1")

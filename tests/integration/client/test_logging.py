@@ -5,11 +5,8 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
-import requests
-from requests.adapters import HTTPAdapter
 
 from cryptosdk.exchange import errors
 from cryptosdk.exchange.client import (
@@ -18,6 +15,9 @@ from cryptosdk.exchange.client import (
     INSTRUMENTS_PATH,
     ORDERS_PATH,
     ExchangeClient,
+    HttpRequest,
+    HttpResponse,
+    HttpTransport,
 )
 from cryptosdk.exchange.retry import RetryPolicy
 from cryptosdk.exchange.secrets import StaticKeyProvider
@@ -29,18 +29,18 @@ from tests.integration.client.routes import BTC, BTC_ADDRESS_BAD_CHECKSUM, ETH, 
 SENSITIVE_HEADERS = ("X-Api-Public-Key", "X-Api-Signature", "X-Api-Timestamp")
 
 
-class RecordingTransport(HTTPAdapter):
+class RecordingTransport(HttpTransport):
     """Real HTTP; remembers every header value the client sent so the test knows what to look for."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__("http://127.0.0.1")
         self.header_values: set[str] = set()
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+    def send(self, request: HttpRequest, *, connect_timeout: float, read_timeout: float) -> HttpResponse:
         for name in SENSITIVE_HEADERS:
             if name in request.headers:
                 self.header_values.add(str(request.headers[name]))
-        return super().send(request, *args, **kwargs)
+        return super().send(request, connect_timeout=connect_timeout, read_timeout=read_timeout)
 
 
 @pytest.fixture
@@ -67,10 +67,8 @@ def exercise(
     transport: RecordingTransport,
     wrong_secret: str,
 ) -> list[errors.ExchangeError]:
-    session = requests.Session()
-    session.mount("http://", transport)
     keys = control.new_keys()
-    client = make_client(keys=keys, session=session)
+    client = make_client(keys=keys, transport=transport)
     raised: list[errors.ExchangeError] = []
 
     def expect(error: type[errors.ExchangeError], call: Callable[[], object]) -> None:
@@ -92,7 +90,7 @@ def exercise(
         lambda: client.create_order(btc_to_eth(destination=BTC_ADDRESS_BAD_CHECKSUM)),
     )
     bad_keys = StaticKeyProvider(keys.get().public_key, wrong_secret)
-    expect(errors.AuthError, lambda: make_client(keys=bad_keys, session=session).list_orders())
+    expect(errors.AuthError, lambda: make_client(keys=bad_keys, transport=transport).list_orders())
     expect(errors.NotFoundError, lambda: client.get_order(987_654_321, ETH_ADDRESS))
     expect(errors.AmountOutOfLimitsError, lambda: client.get_rate(rate(BTC, ETH, "0.00000001")))
     stale = {"claimedAmountToReceive": "0.000001"}
@@ -106,7 +104,7 @@ def exercise(
     control.fault(INSTRUMENTS_PATH, "429", count=9, retryAfter=0.01)
     expect(errors.RateLimitedError, client.list_instruments)
     control.clear_faults()
-    slow = make_client(keys=keys, session=session, read_timeout=0.5)
+    slow = make_client(keys=keys, transport=transport, read_timeout=0.5)
     for fault in ({"kind": "503"}, {"kind": "drop"}, {"kind": "latency", "latencyMs": 1500}):
         control.fault(ORDERS_PATH, count=1, **fault)  # type: ignore[arg-type]
         slow.list_orders()  # one failure, then success
@@ -115,7 +113,7 @@ def exercise(
     expect(
         errors.UpstreamTimeoutError,
         lambda: make_client(
-            keys=keys, session=session, read_timeout=0.2, retry=RetryPolicy(max_attempts=2)
+            keys=keys, transport=transport, read_timeout=0.2, retry=RetryPolicy(max_attempts=2)
         ).get_instrument("BTC", "BTC"),
     )
     control.clear_faults()
@@ -124,7 +122,9 @@ def exercise(
     fenced = SandboxServer(port=0, whitelist=["203.0.113.7"]).start()
     try:
         fenced_client = make_client(
-            base_url=fenced.url, keys=StaticKeyProvider(fenced.public_key, fenced.secret_key), session=session
+            base_url=fenced.url,
+            keys=StaticKeyProvider(fenced.public_key, fenced.secret_key),
+            transport=transport,
         )
         expect(errors.ForbiddenError, fenced_client.list_orders)
     finally:

@@ -23,17 +23,20 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Literal, TypeVar
-from urllib.parse import quote
+from typing import Any, Literal, Protocol, TypeVar
+from urllib import request as urllib_request
+from urllib.parse import quote, urlsplit
 
-import requests
+import urllib3
 from pydantic import BaseModel, ValidationError
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from cryptosdk.exchange import errors
 from cryptosdk.exchange.models import (
@@ -71,7 +74,10 @@ DEFAULT_POOL_SIZE = 64
 MATCH_CLOCK_SKEW = timedelta(seconds=30)
 # Response headers that may carry the exchange's (or a proxy's) request id, first match wins.
 _REQUEST_ID_HEADERS = ("X-Request-Id", "X-Amzn-Requestid", "X-Amz-Request-Id", "Request-Id", "X-Trace-Id")
-_USER_AGENT = "cryptosdk/0.1 (+python-requests)"
+_USER_AGENT = "cryptosdk/0.1 (+urllib3)"
+
+# Sent beside each call's own headers (as requests' session did; keep-alive is HTTP/1.1's default).
+_FIXED_HEADERS = {"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"}
 
 M = TypeVar("M", bound=BaseModel)
 SortOrder = Literal["asc", "desc"]
@@ -88,6 +94,78 @@ class _Call:
     repeatable: bool = True
 
 
+@dataclass(frozen=True)
+class HttpRequest:
+    """Exactly what goes on the wire: the URL holds the signed query as it was signed."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive (urllib3's HTTPHeaderDict)
+    content: bytes
+
+
+class Transport(Protocol):
+    def send(self, request: HttpRequest, *, connect_timeout: float, read_timeout: float) -> HttpResponse: ...
+
+    def close(self) -> None: ...
+
+
+class HttpTransport:
+    """One pooled urllib3 `PoolManager` (the urllib3 botocore already loads, so the client adds no
+    HTTP stack of its own). Proxy and CA settings are read once, here, from the environment:
+    HTTPS_PROXY / HTTP_PROXY / ALL_PROXY with NO_PROXY for this host, REQUESTS_CA_BUNDLE or
+    CURL_CA_BUNDLE for a private CA (else the system's store; SSL_CERT_FILE works through OpenSSL).
+    Retries and redirects are the client's business, never urllib3's.
+
+    Tests subclass it and override `send` to watch or break real HTTP."""
+
+    def __init__(self, base_url: str, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        self.proxy = _environ_proxy(base_url)
+        self.ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+        options: dict[str, Any] = {"num_pools": 4, "maxsize": max(pool_size, 1), "block": False}
+        if self.ca_bundle:
+            options["ca_certs"] = self.ca_bundle
+        self._pool: urllib3.PoolManager = (
+            urllib3.ProxyManager(self.proxy, **options) if self.proxy else urllib3.PoolManager(**options)
+        )
+
+    def send(self, request: HttpRequest, *, connect_timeout: float, read_timeout: float) -> HttpResponse:
+        """Raises urllib3's TimeoutError on a timeout, another urllib3 HTTPError (or OSError) when
+        the connection fails."""
+        response = self._pool.urlopen(
+            request.method,
+            request.url,
+            body=request.body,
+            headers=dict(request.headers),
+            retries=False,
+            redirect=False,
+            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+            preload_content=True,
+        )
+        return HttpResponse(status=response.status, headers=response.headers, content=response.data or b"")
+
+    def close(self) -> None:
+        self._pool.clear()
+
+
+def _environ_proxy(base_url: str) -> str | None:
+    """The proxy the environment names for `base_url` (None when NO_PROXY covers its host)."""
+    parts = urlsplit(base_url)
+    proxies = urllib_request.getproxies_environment()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    bypass = urllib_request.proxy_bypass_environment  # type: ignore[attr-defined]  # in the stdlib, not its stubs
+    if not proxy or bypass(parts.hostname or "", proxies):
+        return None
+    return proxy
+
+
 def _epoch_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -102,7 +180,7 @@ class ExchangeClient:
         base_url: str,
         keys: KeyProvider,
         *,
-        session: requests.Session | None = None,
+        transport: Transport | None = None,
         connect_timeout: float = 3.05,
         read_timeout: float = 10.0,
         retry: RetryPolicy | None = None,
@@ -117,7 +195,7 @@ class ExchangeClient:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._keys = keys
-        self._session = session or _pooled_session(pool_size, base_url)
+        self._transport: Transport = transport or HttpTransport(base_url, pool_size)
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._retry = retry or RetryPolicy()
@@ -133,6 +211,10 @@ class ExchangeClient:
     def __repr__(self) -> str:
         return f"ExchangeClient(base_url={self._base_url!r})"
 
+    @property
+    def keys(self) -> KeyProvider:
+        return self._keys
+
     def __enter__(self) -> ExchangeClient:
         return self
 
@@ -140,7 +222,7 @@ class ExchangeClient:
         self.close()
 
     def close(self) -> None:
-        self._session.close()
+        self._transport.close()
 
     # ---- endpoints ---------------------------------------------------------------------------
 
@@ -293,23 +375,25 @@ class ExchangeClient:
         read_timeout = max(0.001, min(self._read_timeout, budget.remaining()))
         started = time.perf_counter()
         try:
-            response = self._session.send(
-                prepared,
-                timeout=(self._connect_timeout, read_timeout),
-                allow_redirects=False,
+            response = self._transport.send(
+                prepared, connect_timeout=self._connect_timeout, read_timeout=read_timeout
             )
-        except requests.Timeout:
+        except NewConnectionError as exc:
+            # Refused or unresolvable (urllib3 files it under connect timeouts, for old callers).
+            self._log(call, attempt, started, None, type(exc).__name__)
+            raise errors.TransportError(f"{type(exc).__name__} on {call.method} {call.path}") from None
+        except Urllib3Timeout:
             self._log(call, attempt, started, None, "timeout")
             raise errors.UpstreamTimeoutError(
                 f"no answer from {call.method} {call.path} within {read_timeout:.2f}s"
             ) from None
-        except requests.RequestException as exc:
-            # The exception holds the prepared request (headers included): never chain or log it.
+        except (Urllib3Error, OSError) as exc:
+            # Never chain or log the exception: it may hold the request, headers included.
             self._log(call, attempt, started, None, type(exc).__name__)
             raise errors.TransportError(f"{type(exc).__name__} on {call.method} {call.path}") from None
         return self._handle(call, response, attempt, started, keys, prepared)
 
-    def _prepare(self, call: _Call, keys: ApiKeys | None) -> requests.PreparedRequest:
+    def _prepare(self, call: _Call, keys: ApiKeys | None) -> HttpRequest:
         if keys is None:
             headers = {"Accept": "application/json"}
             if call.body is not None:
@@ -319,34 +403,34 @@ class ExchangeClient:
                 call.body if call.method == "POST" and call.body is not None else call.query
             )
             headers = signed_headers(keys, payload, self._clock_ms())
-        request = requests.Request(call.method, self._base_url + call.path, headers=headers, data=call.body)
-        prepared = self._session.prepare_request(request)
-        if call.query:
-            # Appended after preparation so requests cannot re-encode what was signed.
-            prepared.url = f"{prepared.url}?{call.query}"
-        return prepared
+        headers.update(_FIXED_HEADERS)
+        if call.body is not None:
+            headers["Content-Length"] = str(len(call.body))
+        # The query is sent as it was signed: build_query left nothing for a lower layer to re-encode.
+        url = f"{self._base_url}{call.path}?{call.query}" if call.query else self._base_url + call.path
+        return HttpRequest(call.method, url, headers, call.body)
 
     def _handle(
         self,
         call: _Call,
-        response: requests.Response,
+        response: HttpResponse,
         attempt: int,
         started: float,
         keys: ApiKeys | None,
-        prepared: requests.PreparedRequest,
+        prepared: HttpRequest,
     ) -> Any:
         request_id = _request_id(response.headers)
-        if 200 <= response.status_code < 300:
-            self._log(call, attempt, started, response.status_code, "ok", request_id=request_id)
+        if 200 <= response.status < 300:
+            self._log(call, attempt, started, response.status, "ok", request_id=request_id)
             return _decode(response, call.path, request_id)
         body = _scrub(response.content, _sensitive_values(keys, prepared))
         error = errors.error_from_response(
-            response.status_code,
+            response.status,
             body,
             request_id,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
-        self._log(call, attempt, started, response.status_code, error.code, request_id, error.message)
+        self._log(call, attempt, started, response.status, error.code, request_id, error.message)
         raise error
 
     def _log(
@@ -452,23 +536,6 @@ def _same_pair(pair: OrderPair | str | None, request: CreateOrderRequest) -> boo
     return True  # no pair given: destination + amount + time already narrow it down
 
 
-def _pooled_session(pool_size: int, base_url: str) -> requests.Session:
-    session = requests.Session()
-    # requests re-reads proxy and CA settings from the environment on every call (~0.2 ms each, on
-    # the poller's hot path); read them once here instead, honouring NO_PROXY for this host.
-    session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if ca_bundle:
-        session.verify = ca_bundle
-    session.trust_env = False
-    # Retries are ours (with jitter and a deadline); urllib3's would double them.
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 1), max_retries=0, pool_block=False)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = _USER_AGENT
-    return session
-
-
 def _request_id(headers: Any) -> str | None:
     for name in _REQUEST_ID_HEADERS:
         value = headers.get(name)
@@ -477,7 +544,7 @@ def _request_id(headers: Any) -> str | None:
     return None
 
 
-def _sensitive_values(keys: ApiKeys | None, prepared: requests.PreparedRequest) -> list[str]:
+def _sensitive_values(keys: ApiKeys | None, prepared: HttpRequest) -> list[str]:
     values = [str(prepared.headers.get("X-Api-Signature", ""))]
     if keys is not None:
         values.append(keys.secret_value())
@@ -492,14 +559,14 @@ def _scrub(content: bytes, secrets: Iterable[str]) -> str:
     return text
 
 
-def _decode(response: requests.Response, path: str, request_id: str | None) -> Any:
+def _decode(response: HttpResponse, path: str, request_id: str | None) -> Any:
     try:
         # parse_float keeps every digit of numeric amounts; json's float would not.
         return json.loads(response.content, parse_float=Decimal)
     except ValueError:
         raise errors.UnexpectedResponseError(
-            f"{path} answered {response.status_code} with a body that is not JSON",
-            status=response.status_code,
+            f"{path} answered {response.status} with a body that is not JSON",
+            status=response.status,
             request_id=request_id,
         ) from None
 

@@ -1,8 +1,9 @@
 """The order service: validate -> record intent -> create upstream -> complete -> deposit instructions.
 
-Idempotent on the caller's Idempotency-Key (Powertools idempotency on the IDEMPOTENCY_TABLE), keyed
-on (userId, key) so two users' keys never collide, and validated against the request body so the
-same key with another body is refused.
+Idempotent on the caller's Idempotency-Key, keyed on (userId, key) so two users' keys never
+collide: the order id is derived from them and the intent is written conditionally, and the stored
+intent (its request hash, refusal, history) gives a replay the first answer; the same key with
+another body is refused (cryptosdk.orders.idempotency).
 
 Outcomes of a placement:
 - created: the exchange confirmed the order and it is stored with its deposit instructions (201).
@@ -16,11 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from cryptosdk.domain.order import (
@@ -48,14 +46,14 @@ from cryptosdk.domain.status import (
 )
 from cryptosdk.exchange import errors
 from cryptosdk.exchange.models import CreateOrderRequest, ExchangeOrder, InstrumentRef, Rate
+from cryptosdk.orders import idempotency
 from cryptosdk.orders.validation import ValidatedOrder, validate_order
 from cryptosdk.runtime.observability import logger
+from cryptosdk.storage.answers import pending_answers
 
 if TYPE_CHECKING:
     from cryptosdk.exchange.client import ExchangeClient
     from cryptosdk.storage.orders import OrderStore
-
-IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -92,8 +90,7 @@ def _poll_cap() -> timedelta | None:
 
 
 def intent_id(user_id: str, idempotency_key: str) -> str:
-    """Our order id for one (user, Idempotency-Key): a retry can never record a second intent, even
-    after Powertools' in-progress record has expired with a killed invocation."""
+    """Our order id for one (user, Idempotency-Key): a retry can never record a second intent."""
     digest = hashlib.sha256(f"{user_id}\x00{idempotency_key}".encode()).hexdigest()
     return f"ord_{digest[:32]}"
 
@@ -178,24 +175,37 @@ def place_order(
     store: OrderStore | None = None,
     shards: int | None = None,
 ) -> Placement:
-    """Place one order (not idempotent by itself; `create_order` wraps it with the key)."""
+    """Place one order; with a key, once per (user, key): a replay gets the first answer."""
     client, store = _deps(client, store)
-    if idempotency_key:
+    user_id = (request.user_id or "").strip()
+    if idempotency_key and user_id:
         # One key, one outcome: a key that already recorded an order answers with that order (or
         # with the exchange's refusal of it) before anything is validated or sent again.
-        replay = _replay(store, request, idempotency_key)
-        if replay is not None:
-            return replay
+        existing = store.get(intent_id(user_id, idempotency_key))
+        if existing is not None:
+            return _replayed(existing, request_hash(request))
     validated = validate_order(request, client=client)
     order_id = intent_id(validated.user_id, idempotency_key) if idempotency_key else None
     intent = build_intent(validated, idempotency_key, utc_now(), shards or _poll_shards(), order_id=order_id)
     try:
         intent = store.put_intent(intent)
     except OrderExistsError:
-        # A concurrent request with the same key recorded it first (Powertools' record expired).
-        return _answer_for(_same_request(store, intent))
+        # A concurrent request with the same key recorded it between our read and our write.
+        existing = store.get(intent.id)
+        if existing is None:
+            raise StaleOrderError(f"order {intent.id} vanished while being replayed") from None
+        return _replayed(existing, request_hash(request))
+    placement = _create_upstream(client, store, intent, validated)
+    if not placement.created and idempotency_key:
+        pending_answers().record(intent.id)
+    return placement
+
+
+def _create_upstream(
+    client: ExchangeClient, store: OrderStore, intent: Order, validated: ValidatedOrder
+) -> Placement:
     # A fixed order is honoured at the quote it was shown, so the quote travels with the create.
-    claimed_rate = validated.rate if request.rate_mode.value == "FIXED" else None
+    claimed_rate = validated.rate if validated.request.rate_mode.value == "FIXED" else None
     try:
         created = client.create_order(upstream_request(intent, claimed_rate))
     except errors.OrderOutcomeUnknownError as exc:
@@ -251,33 +261,18 @@ def record_created(
     )
 
 
-def _replay(store: OrderStore, request: OrderRequest, idempotency_key: str) -> Placement | None:
-    user_id = (request.user_id or "").strip()
-    if not user_id:
-        return None  # validation refuses it with a field-level reason
-    existing = store.get(intent_id(user_id, idempotency_key))
-    if existing is None:
-        return None
-    if existing.request_hash != request_hash(request):
+def _replayed(existing: Order, wanted_hash: str) -> Placement:
+    """The answer a key's first request gave, from the intent it recorded (the replay before
+    validation and the race at the conditional write both come here)."""
+    if existing.request_hash != wanted_hash:
         raise IdempotencyKeyReusedError("The Idempotency-Key was used with another request.")
-    return _answer_for(existing)
-
-
-def _answer_for(existing: Order) -> Placement:
-    """The outcome an already recorded order stands for: its refusal, or the order itself."""
     if existing.refusal is not None:
         raise OrderRefusedError(existing.id, existing.refusal)
-    return Placement(existing.id, created=existing.exchange_order_id is not None)
-
-
-def _same_request(store: OrderStore, intent: Order) -> Order:
-    """The intent this Idempotency-Key already recorded, if it was for the same request."""
-    existing = store.get(intent.id)
-    if existing is None:
-        raise StaleOrderError(f"order {intent.id} vanished while being replayed")
-    if existing.request_hash != intent.request_hash:
-        raise IdempotencyKeyReusedError("The Idempotency-Key was used with another request.")
-    return existing
+    if existing.exchange_order_id is not None:
+        return Placement(existing.id, created=idempotency.created_by_request(existing))
+    if idempotency.maybe_in_flight(existing, utc_now()) and not pending_answers().recorded(existing.id):
+        raise idempotency.in_progress_error()
+    return Placement(existing.id, created=False)
 
 
 def refusal_of(exc: errors.ExchangeError) -> Refusal:
@@ -308,85 +303,26 @@ def _close_refused_intent(store: OrderStore, intent: Order, exc: errors.Exchange
     return OrderRefusedError(intent.id, refusal)
 
 
-# -- idempotency --------------------------------------------------------------------------------
-
-
-# What this invocation's placement stored, handed past the idempotency wrapper (whose result is
-# only the JSON it records): the answer then needs no DynamoDB re-read. Empty on a replay.
-_just_placed: ContextVar[Placement | None] = ContextVar("just_placed", default=None)
-
-
-@dataclass(frozen=True)
-class _Idempotent:
-    run: Callable[..., dict[str, Any]]
-    config: Any
-    persistence: Any
-
-
-@lru_cache(maxsize=1)
-def _idempotent() -> _Idempotent:
-    # Built on first use: the persistence layer creates a boto3 client, which must not happen at import.
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-
-    from cryptosdk.runtime.aws_sdk import dynamodb_client
-    from cryptosdk.runtime.config import get_settings
-
-    # A client of boto3's default session, as every other client here: left to itself Powertools
-    # opens a new Session, whose first client re-reads botocore's endpoint and model files (about
-    # 100 ms of the first request, measured with `make cold-start`).
-    persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().idempotency_table, boto3_client=dynamodb_client()
-    )
-    config = IdempotencyConfig(
-        event_key_jmespath="[userId, idempotencyKey]",
-        payload_validation_jmespath="body",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-    )
-
-    @idempotent_function(data_keyword_argument="command", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
-    def run(command: dict[str, Any]) -> dict[str, Any]:
-        request = OrderRequest.model_validate(command["request"])
-        placement = place_order(request, command["idempotencyKey"])
-        _just_placed.set(placement)
-        return {"orderId": placement.order_id, "created": placement.created}
-
-    return _Idempotent(run=run, config=config, persistence=persistence)
+# -- the handler's entry point ------------------------------------------------------------------
 
 
 def register_lambda_context(context: Any) -> None:
-    """Let idempotency records expire with the invocation, so a timed-out attempt does not block
-    retries for the whole TTL."""
-    _idempotent().config.register_lambda_context(context)
+    """The in-flight window of a first request is this function's timeout: the time an
+    invocation has left when it starts."""
+    remaining_ms = context.get_remaining_time_in_millis() if context is not None else None
+    if remaining_ms:
+        idempotency.set_in_flight_window(timedelta(milliseconds=remaining_ms))
 
 
 def reset_idempotency() -> None:
-    """Forget the persistence layer (tests switch tables and mocks)."""
-    _idempotent.cache_clear()
+    """Forget the pending-answer table's client (tests switch tables and mocks)."""
+    pending_answers.cache_clear()
+    idempotency.set_in_flight_window(idempotency.DEFAULT_IN_FLIGHT)
 
 
-def create_order(request: OrderRequest, idempotency_key: str, body: dict[str, Any]) -> Placement:
-    """Place an order once per (user, Idempotency-Key); `body` is the request as the caller sent it
-    (parsed), whose hash must match on a replay."""
-    command = {
-        "idempotencyKey": idempotency_key,
-        "userId": request.user_id,
-        "body": body,
-        "request": request.model_dump(mode="json"),
-    }
-    token = _just_placed.set(None)
-    try:
-        result = _idempotent().run(command=command)
-        fresh = _just_placed.get()
-    finally:
-        _just_placed.reset(token)
-    order_id, created = str(result["orderId"]), bool(result["created"])
-    order = fresh.order if fresh is not None and fresh.order_id == order_id else None
-    return Placement(order_id=order_id, created=created, order=order)
+def create_order(request: OrderRequest, idempotency_key: str) -> Placement:
+    """Place an order once per (user, Idempotency-Key)."""
+    return place_order(request, idempotency_key)
 
 
 # -- reads -------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ every log line and every write of an invocation carries, the exchange call count
 429-rate alarm, and the optional Tracer.
 
 Tracing is off by default (template parameter `Tracing`): the Powertools Tracer imports the X-Ray
-SDK and patches botocore and requests, which adds cold start (measured in the README, Operations).
+SDK and patches botocore and http.client (the exchange client's urllib3), which adds cold start
+(measured in the README, Operations).
 With `POWERTOOLS_TRACE_DISABLED=false` (Tracing=Active) `traced` wraps the handler; otherwise it
 returns the handler untouched and nothing of the X-Ray SDK is imported.
 """
@@ -66,6 +67,8 @@ def traced(handler: Handler) -> Handler:
     from aws_lambda_powertools import Tracer
 
     # Only what we call: patching every supported library would import them all at cold start.
-    tracer = Tracer(patch_modules=("botocore", "requests"))
+    # httplib covers the exchange client's urllib3 calls; X-Ray's patch leaves botocore's own
+    # connections to the botocore patch, so no call is traced twice.
+    tracer = Tracer(patch_modules=("botocore", "httplib"))
     # Responses carry orders (personal data): never recorded in a trace.
     return cast(Handler, tracer.capture_lambda_handler(handler, capture_response=False))
