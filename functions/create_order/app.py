@@ -115,5 +115,5 @@ snapstart.register(
     snapstart.EXCHANGE,
     snapstart.IDEMPOTENCY,
     snapstart.MODELS,
-    modules=("cryptosdk.orders", "cryptosdk.orders.validation", "cryptosdk.addresses"),
+    modules=("cryptosdk.orders.service", "cryptosdk.orders.validation", "cryptosdk.addresses"),
 )

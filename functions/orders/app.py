@@ -141,5 +141,5 @@ snapstart.register(
     snapstart.EXCHANGE,
     snapstart.POLLER,
     snapstart.MODELS,
-    modules=("cryptosdk.orders", "cryptosdk.orders.poller"),
+    modules=("cryptosdk.orders.service", "cryptosdk.orders.poller"),
 )
