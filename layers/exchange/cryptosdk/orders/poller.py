@@ -46,6 +46,7 @@ from cryptosdk.domain.order import (
     to_iso,
     utc_now,
 )
+from cryptosdk.domain.schedule import PollView, exchange_digest
 from cryptosdk.domain.status import (
     AWAITING_DEPOSIT_STEPS,
     OrderStatus,
@@ -324,6 +325,31 @@ def _withdrawal(withdrawal: Withdrawal) -> WithdrawalRecord:
     )
 
 
+def decide_unchanged(
+    view: PollView, exchange: ExchangeOrder, now: datetime, options: PollerOptions
+) -> Decision | None:
+    """The decision for a poll seen only through the order's schedule view: the schedule's next
+    move when the exchange shows nothing that `decide` would write; None when the order itself
+    must be read (and `decide` run on it).
+
+    A view may be older than the order (it is written with back-off moves only), so it is trusted
+    only while the order waits for its deposit with none seen: the exchange never returns to that
+    state once funds are detected, so an exchange still showing it means the order, whatever its
+    view's age, has nothing to take from this poll. Expiry, anything else or any difference in
+    the exchange-owned fields reads the order."""
+    if view.status != OrderStatus.AWAITING_DEPOSIT or exchange.deposits:
+        return None
+    if status_from_exchange(exchange) != OrderStatus.AWAITING_DEPOSIT:
+        return None
+    if is_expired(view.status, view.created_at, now, options.unpaid_ttl):
+        return None
+    withdrawals = tuple(_withdrawal(w) for w in exchange.withdrawals)
+    amount = exchange.amount_to_get
+    if amount is None or exchange_digest((), withdrawals, amount) != view.exchange_digest:
+        return None
+    return Decision(_schedule(view.status, now, options, since=view.status_since))
+
+
 def exchange_fields(order: Order, exchange: ExchangeOrder) -> dict[str, Any]:
     """The exchange-owned fields (deposits, withdrawals, final amount) that differ from `order`."""
     fields: dict[str, Any] = {}
@@ -451,6 +477,8 @@ class OrderResult:
     outcome: Outcome
     order: Order | None = None
     rereads: int = 0
+    # Orders read by the worker (a due schedule view whose poll needed its order).
+    reads: int = 0
     error: Exception | None = None
     # A pending intent whose create may still land: when it can be settled.
     settle_at: datetime | None = None
@@ -495,7 +523,35 @@ def process_order(order: Order, ctx: PollContext) -> OrderResult:
     return _write(order, snapshot, ctx)
 
 
-def _unsettled(order: Order) -> bool:
+def process_view(view: PollView, ctx: PollContext) -> OrderResult:
+    """A due order seen through its schedule view: the exchange first, then the order is read
+    only when the view cannot decide (or the call failed), and goes the way of `process_order`."""
+    if not ctx.deadline.may_write():
+        return OrderResult(view.id, Outcome.SKIPPED)
+    store = ctx.deps.store
+    try:
+        exchange = ctx.deps.client.get_order(view.exchange_order_id, view.destination_address)
+    except errors.ExchangeError as exc:
+        if isinstance(exc, errors.RateLimitedError):
+            ctx.pacer.on_rate_limited(exc.retry_after)
+        order = store.load_due(view)
+        if order is None:
+            return OrderResult(view.id, Outcome.SKIPPED, reads=1)
+        return dataclasses.replace(_record_failure(order, exc, ctx), reads=1)
+    ctx.pacer.on_success()
+    now = ctx.deps.clock()
+    decision = decide_unchanged(view, exchange, now, ctx.options)
+    if decision is not None:
+        fields = decision.fields
+        store.move_schedule(view, fields.get("next_poll_at"), fields.get("poll_failures", 0), now)
+        return OrderResult(view.id, Outcome.UPDATED)
+    order = store.load_due(view)
+    if order is None:
+        return OrderResult(view.id, Outcome.SKIPPED, reads=1)
+    return dataclasses.replace(_write(order, Snapshot(now, exchange), ctx), reads=1)
+
+
+def _unsettled(order: Order | PollView) -> bool:
     """An intent whose create outcome is not known yet (stored, no exchange order adopted)."""
     return order.exchange_order_id is None and order.status == OrderStatus.PENDING_CREATE
 
@@ -588,14 +644,17 @@ def _record_failure(order: Order, error: errors.ExchangeError, ctx: PollContext)
     return OrderResult(order.id, Outcome.FAILED, updated, error=error)
 
 
-def _run_one(order: Order, ctx: PollContext) -> OrderResult:
+def _run_one(order: Order | PollView, ctx: PollContext) -> OrderResult:
     """Worker entry: one order, its pacer slot released whatever happens."""
     try:
+        if isinstance(order, PollView):
+            return process_view(order, ctx)
         return process_order(order, ctx)
     except Exception as exc:
         # A storage error or a bug on one order must not stop the batch; the order stays due.
         logger.exception("order poll crashed", order_id=order.id)
-        return OrderResult(order.id, Outcome.FAILED, order, error=exc)
+        known = None if isinstance(order, PollView) else order
+        return OrderResult(order.id, Outcome.FAILED, known, error=exc)
     finally:
         ctx.pacer.release()
 
@@ -644,7 +703,7 @@ class PollSummary:
         else:
             self._unsettled.pop(result.order_id, None)
         self.rereads += result.rereads
-        self.items_read += result.rereads
+        self.items_read += result.rereads + result.reads
         if result.outcome == Outcome.SKIPPED:
             self.skipped += 1
             return
@@ -659,7 +718,7 @@ class PollSummary:
                 self.rate_limited += 1
 
 
-def _due_lag(order: Order, now: datetime, period: timedelta = POLL_PERIOD) -> float | None:
+def _due_lag(order: Order | PollView, now: datetime, period: timedelta = POLL_PERIOD) -> float | None:
     """How late this poll of `order` is, in seconds; None when its due time says nothing about
     that. An order polled every run keeps the due time it had when it started being polled every
     run (moving it would be a write per poll), so only a backed-off order (a longer interval, a
@@ -667,7 +726,7 @@ def _due_lag(order: Order, now: datetime, period: timedelta = POLL_PERIOD) -> fl
     counts from when it did."""
     if order.next_poll_at is None or is_terminal(order.status):
         return None
-    since = _status_since(order)
+    since = order.status_since if isinstance(order, PollView) else _status_since(order)
     waited = now - since
     if order.poll_failures == 0 and next_poll_delay(order.status, 0, waited=waited) <= period:
         return None
@@ -695,7 +754,7 @@ def _due_orders(
     page_size: int,
     summary: PollSummary,
     stop: Callable[[], bool],
-) -> Iterator[Order]:
+) -> Iterator[Order | PollView]:
     """Due orders of every shard, one page per shard in turn. `now` is fixed for the whole run,
     so orders this run reschedules (nextPollAt > now) can never come back in a later page."""
     cursors: dict[str, Mapping[str, Any] | None] = dict.fromkeys(shards)

@@ -44,9 +44,11 @@ from cryptosdk.domain.order import (
     StaleOrderError,
     StatusChange,
     WithdrawalRecord,
+    parse_iso,
     to_iso,
     utc_now,
 )
+from cryptosdk.domain.schedule import PollView, order_digest, status_since
 from cryptosdk.domain.status import TERMINAL_STATUSES, OrderStatus, can_transition_with_history, is_terminal
 from cryptosdk.exchange.money import optional_decimal_text
 from cryptosdk.runtime.observability import correlation_id
@@ -127,13 +129,63 @@ def order_to_item(order: Order) -> dict[str, Any]:
     return {k: v for k, v in item.items() if v is not None}
 
 
-def stored_items(order: Order) -> list[dict[str, Any]]:
+def stored_items(order: Order, *, remembered: bool = False) -> list[dict[str, Any]]:
     """The items an active order is stored as (plain values): the order, and its poll schedule
-    when it has one (tools that seed a table write exactly what the store writes)."""
+    when it has one (tools that seed a table write exactly what the store writes); `remembered`:
+    the schedule as a back-off move leaves it, with the order's poll view."""
     items = [_without_schedule(order_to_item(order))]
     if order.poll_shard is not None and order.next_poll_at is not None and not is_terminal(order.status):
-        items.append(_schedule_item(order.id, order.poll_shard, order.next_poll_at, order.poll_failures))
+        schedule = _schedule_item(order.id, order.poll_shard, order.next_poll_at, order.poll_failures)
+        items.append({**schedule, **(view_attributes(order) or {})} if remembered else schedule)
     return items
+
+
+def view_attributes(order: Order) -> dict[str, Any] | None:
+    """What a schedule item remembers of its order (cryptosdk.domain.schedule): None for an
+    order not yet confirmed upstream (its polls always read the order)."""
+    if order.exchange_order_id is None or is_terminal(order.status):
+        return None
+    return {
+        "exchangeOrderId": order.exchange_order_id,
+        "destinationAddress": order.destination.address,
+        "orderStatus": order.status.value,
+        "statusSince": to_iso(status_since(order)),
+        "createdAt": to_iso(order.created_at),
+        "orderVersion": order.version,
+        "exchangeDigest": order_digest(order),
+    }
+
+
+_VIEW_KEYS = (
+    "exchangeOrderId",
+    "destinationAddress",
+    "orderStatus",
+    "statusSince",
+    "createdAt",
+    "orderVersion",
+)
+
+
+def schedule_view(item: Mapping[str, Any]) -> PollView | None:
+    """The poll view a schedule item (plain values) carries; None when it carries none (written at
+    the create, or by older code) or one this code cannot read."""
+    if not all(key in item for key in _VIEW_KEYS) or "exchangeDigest" not in item:
+        return None
+    try:
+        return PollView(
+            id=str(item["orderId"]),
+            exchange_order_id=int(item["exchangeOrderId"]),
+            destination_address=str(item["destinationAddress"]),
+            status=OrderStatus(item["orderStatus"]),
+            status_since=parse_iso(item["statusSince"]),
+            created_at=parse_iso(item["createdAt"]),
+            version=int(item["orderVersion"]),
+            exchange_digest=str(item["exchangeDigest"]),
+            next_poll_at=parse_iso(item["nextPollAt"]),
+            poll_failures=int(item.get("pollFailures", 0)),
+        )
+    except (KeyError, ValueError):
+        return None
 
 
 def _without_schedule(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -236,6 +288,8 @@ class ScheduleMove:
     next_poll_at: datetime
     failures: int
     expected_due: datetime | None
+    # The poll view written with the move (`view_attributes`, plain values); None leaves it.
+    view: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -498,11 +552,41 @@ class OrderStore:
             order.next_poll_at, next_poll_at, now, self.poll_period
         ):
             return
-        move = ScheduleMove(order.id, next_poll_at, updated.poll_failures, order.next_poll_at)
+        view = view_attributes(updated)
+        self._queue(ScheduleMove(order.id, next_poll_at, updated.poll_failures, order.next_poll_at, view))
+
+    def _queue(self, move: ScheduleMove) -> None:
         if self.schedule_batch is not None:
             self.schedule_batch.add(move)
         else:
             self.write_schedule_moves([move])
+
+    def move_schedule(
+        self, view: PollView, next_poll_at: datetime | None, failures: int, now: datetime
+    ) -> bool:
+        """A poll that changed nothing about the order, seen through its schedule's view: only the
+        schedule moves (when worth a write), its remembered view left as it is. True when moved."""
+        if next_poll_at is None:
+            return False
+        if failures == view.poll_failures and not needs_schedule_write(
+            view.next_poll_at, next_poll_at, now, self.poll_period
+        ):
+            return False
+        self._queue(ScheduleMove(view.id, next_poll_at, failures, view.next_poll_at))
+        return True
+
+    def load_due(self, view: PollView) -> Order | None:
+        """The order behind a due schedule view, with the schedule's state (eventually consistent:
+        every write is conditional). None, and the schedule deleted, when there is nothing to poll."""
+        answer = self._client.get_item(TableName=self.table_name, Key={"id": {"S": view.id}})
+        item = answer.get("Item")
+        order = item_to_order(self._from_av(item)) if item else None
+        if order is None or is_terminal(order.status):
+            self._delete_schedule(view.id)
+            return None
+        return order.model_copy(
+            update={"next_poll_at": view.next_poll_at, "poll_failures": view.poll_failures}
+        )
 
     def write_schedule_moves(self, moves: Sequence[ScheduleMove]) -> tuple[int, int]:
         """Each move as one PartiQL UPDATE under its own condition, 25 to a BatchExecuteStatement.
@@ -526,12 +610,13 @@ class OrderStore:
 
     def _move_statement(self, move: ScheduleMove) -> dict[str, Any]:
         # The table name is our configuration, never input; every value is a parameter.
-        statement = f'UPDATE "{self.table_name}" SET nextPollAt = ?, pollFailures = ? WHERE id = ?'  # noqa: S608
-        parameters = [
-            {"S": to_iso(move.next_poll_at)},
-            {"N": str(move.failures)},
-            {"S": schedule_id(move.order_id)},
-        ]
+        sets = ["nextPollAt = ?", "pollFailures = ?"]
+        parameters = [{"S": to_iso(move.next_poll_at)}, {"N": str(move.failures)}]
+        for key, value in (move.view or {}).items():
+            sets.append(f'"{key}" = ?')  # our attribute names, never input
+            parameters.append(self._ser(value))
+        statement = f'UPDATE "{self.table_name}" SET {", ".join(sets)} WHERE id = ?'  # noqa: S608
+        parameters.append({"S": schedule_id(move.order_id)})
         if move.expected_due is not None:
             statement += " AND nextPollAt = ?"
             parameters.append({"S": to_iso(move.expected_due)})
@@ -671,10 +756,12 @@ class OrderStore:
         now: datetime,
         limit: int = 100,
         exclusive_start: Mapping[str, Any] | None = None,
-    ) -> tuple[list[Order], dict[str, Any] | None]:
+    ) -> tuple[list[Order | PollView], dict[str, Any] | None]:
         """Active orders of one shard whose next poll time has come (a Query, never a Scan).
 
-        Returns the orders and the raw LastEvaluatedKey to pass back as `exclusive_start`.
+        A schedule item that remembers its order comes back as its `PollView` (one item read); the
+        others as their order (read by BatchGetItem, 100 to a call). Returns them and the raw
+        LastEvaluatedKey to pass back as `exclusive_start`.
         """
         params: dict[str, Any] = {
             "TableName": self.table_name,
@@ -687,12 +774,16 @@ class OrderStore:
             params["ExclusiveStartKey"] = dict(exclusive_start)
         answer = self._client.query(**params)
         due = [self._from_av(i) for i in answer.get("Items", [])]
-        schedules = {i["orderId"]: i for i in due if str(i["id"]).startswith(SCHEDULE_PREFIX)}
-        found = self._batch_get(list(schedules))
-        orders: list[Order] = []
+        views = {str(i["orderId"]): schedule_view(i) for i in due if str(i["id"]).startswith(SCHEDULE_PREFIX)}
+        found = self._batch_get([order_id for order_id, view in views.items() if view is None])
+        orders: list[Order | PollView] = []
         for item in due:
             if not str(item["id"]).startswith(SCHEDULE_PREFIX):
                 orders.append(item_to_order(item))  # written by the old code: schedule inline
+                continue
+            view = views[str(item["orderId"])]
+            if view is not None:
+                orders.append(view)
                 continue
             order_item = found.get(item["orderId"])
             order = item_to_order(order_item) if order_item else None
