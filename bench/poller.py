@@ -335,7 +335,8 @@ def run_poller(spec: RunSpec, start: Any = None) -> RunResult:
     _quiet_environment()
     from cryptosdk.exchange.client import ExchangeClient
     from cryptosdk.exchange.retry import RetryPolicy
-    from cryptosdk.orders.poller import PollerDeps, PollerOptions, dynamodb_client, poll_due_orders
+    from cryptosdk.orders.polling.options import PollerDeps, PollerOptions, dynamodb_client
+    from cryptosdk.orders.polling.run import poll_due_orders
     from cryptosdk.storage.orders import OrderStore
 
     # The poller's own client configuration, pointed at the local endpoint.
@@ -369,7 +370,7 @@ def run_floor(spec: RunSpec, upstream: Sequence[Any], ids: Sequence[str]) -> flo
     _quiet_environment()
     from cryptosdk.exchange.client import ExchangeClient
     from cryptosdk.exchange.retry import RetryPolicy
-    from cryptosdk.orders.poller import dynamodb_client
+    from cryptosdk.orders.polling.options import dynamodb_client
 
     dynamodb = dynamodb_client(
         spec.concurrency, endpoint_url=spec.dynamodb_endpoint, region_name=REGION, **LOCAL_CREDENTIALS

@@ -27,8 +27,9 @@ ENV = {
 @pytest.fixture
 def stack_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from cryptosdk.exchange import client
-    from cryptosdk.orders import instruments, poller
+    from cryptosdk.orders import instruments
     from cryptosdk.orders import service as orders
+    from cryptosdk.orders.polling import options as poller
     from cryptosdk.runtime import config
     from cryptosdk.storage import orders as storage
 
@@ -69,8 +70,8 @@ def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
     from cryptosdk.exchange import client, models
-    from cryptosdk.orders import poller
     from cryptosdk.orders import service as orders
+    from cryptosdk.orders.polling import options as poller
     from cryptosdk.storage import orders as storage
 
     needs = (snapstart.STORE, snapstart.EXCHANGE, snapstart.IDEMPOTENCY, snapstart.POLLER, snapstart.MODELS)

@@ -98,7 +98,7 @@ def _prime_idempotency() -> None:
 
 
 def _prime_poller() -> None:
-    from cryptosdk.orders.poller import default_deps
+    from cryptosdk.orders.polling.options import default_deps
 
     deps = default_deps()
     _ = deps.store._client
@@ -155,7 +155,8 @@ def _built(owner: Any, attribute: str) -> Any:
 
 
 def _boto3_clients() -> list[Any]:
-    from cryptosdk.orders import outbox, poller
+    from cryptosdk.orders import outbox
+    from cryptosdk.orders.polling import options as poller
     from cryptosdk.orders.service import _idempotent
     from cryptosdk.storage import orders as storage
 

@@ -39,6 +39,13 @@ class PollView:
     next_poll_at: datetime
     poll_failures: int
 
+    @property
+    def may_decide(self) -> bool:
+        """Whether a poll may be decided from this view at all: only while the order waits for
+        its deposit, a state the exchange never returns to (so an older view hides nothing). In
+        any other status the order is read with its schedule, as without a view."""
+        return self.status == OrderStatus.AWAITING_DEPOSIT
+
 
 def exchange_digest(
     deposits: Sequence[DepositRecord], withdrawals: Sequence[WithdrawalRecord], amount: Decimal | None

@@ -35,7 +35,6 @@ from cryptosdk.domain.order import (
     ChangeCause,
     DepositRecord,
     InvalidCursorError,
-    InvalidTransitionError,
     Leg,
     Order,
     OrderExistsError,
@@ -49,7 +48,7 @@ from cryptosdk.domain.order import (
     utc_now,
 )
 from cryptosdk.domain.schedule import PollView, order_digest, status_since
-from cryptosdk.domain.status import TERMINAL_STATUSES, OrderStatus, can_transition_with_history, is_terminal
+from cryptosdk.domain.status import TERMINAL_STATUSES, OrderStatus, is_terminal
 from cryptosdk.exchange.money import optional_decimal_text
 from cryptosdk.runtime.observability import correlation_id
 
@@ -245,6 +244,11 @@ def item_to_order(item: Mapping[str, Any]) -> Order:
         create_attempts=int(item.get("createAttempts", 1)),
         last_create_at=item.get("lastCreateAt"),
     )
+
+
+def _decisive(item: Mapping[str, Any]) -> PollView | None:
+    view = schedule_view(item)
+    return view if view is not None and view.may_decide else None
 
 
 # -- cursors ----------------------------------------------------------------------------------
@@ -445,11 +449,8 @@ class OrderStore:
         new_status = changes.get("status")
         appended: list[StatusChange] = []
         if new_status is not None and OrderStatus(new_status) != order.status:
-            new_status = OrderStatus(new_status)
-            earlier = [change.status for change in order.status_history]
-            if not can_transition_with_history(order.status, new_status, earlier):
-                raise InvalidTransitionError(f"{order.status.value} -> {new_status.value} is not allowed")
-            appended.append(StatusChange(status=new_status, at=now, cause=cause, reason=reason))
+            # The domain decides which moves exist (InvalidTransitionError otherwise).
+            appended.append(order.status_change(OrderStatus(new_status), at=now, cause=cause, reason=reason))
         if new_status is not None and is_terminal(OrderStatus(new_status)):
             changes["poll_shard"] = None
             changes["next_poll_at"] = None
@@ -774,7 +775,7 @@ class OrderStore:
             params["ExclusiveStartKey"] = dict(exclusive_start)
         answer = self._client.query(**params)
         due = [self._from_av(i) for i in answer.get("Items", [])]
-        views = {str(i["orderId"]): schedule_view(i) for i in due if str(i["id"]).startswith(SCHEDULE_PREFIX)}
+        views = {str(i["orderId"]): _decisive(i) for i in due if str(i["id"]).startswith(SCHEDULE_PREFIX)}
         found = self._batch_get([order_id for order_id, view in views.items() if view is None])
         orders: list[Order | PollView] = []
         for item in due:
