@@ -214,7 +214,7 @@ def seed_table(
 
     from cryptosdk.domain.order import Leg, Order, Party, RateMode, StatusChange, shard_for
     from cryptosdk.domain.status import OrderStatus
-    from cryptosdk.storage.orders import stored_items
+    from cryptosdk.storage.items import stored_items
 
     serializer = TypeSerializer()
 

@@ -34,7 +34,7 @@ from cryptosdk.orders.polling.options import PollerDeps, PollerOptions, default_
 from cryptosdk.orders.polling.pacing import AWAITING_DEPOSIT_STEPS, Deadline, Pacer, next_poll_delay
 from cryptosdk.orders.reconcile import RecentOrders
 from cryptosdk.runtime.observability import logger, metrics
-from cryptosdk.storage.orders import POLL_PERIOD, SCHEDULE_BATCH_SIZE, ScheduleBatch
+from cryptosdk.storage.schedule import POLL_PERIOD, SCHEDULE_BATCH_SIZE, ScheduleBatch
 
 if TYPE_CHECKING:
     from cryptosdk.storage.orders import OrderStore
