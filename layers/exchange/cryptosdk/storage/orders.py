@@ -14,6 +14,7 @@ Two item types share the table (see the README's storage design):
 Orders written by the old code carry pollShard/nextPollAt/pollFailures inline and so still sit
 in DueForPoll: the first write to such an order moves them into its schedule item (the upgrade).
 """
+
 from __future__ import annotations
 
 import copy
