@@ -209,17 +209,19 @@ class ScheduleItems(Table):
         if exclusive_start:
             params["ExclusiveStartKey"] = dict(exclusive_start)
         answer = self._client.query(**params)
-        due = [self._from_av(i) for i in answer.get("Items", [])]
-        views = {str(i["orderId"]): decisive_view(i) for i in due if str(i["id"]).startswith(SCHEDULE_PREFIX)}
-        found = self._batch_get([order_id for order_id, view in views.items() if view is None])
         orders: list[Order | PollView] = []
+        due: list[dict[str, Any]] = []
+        for raw in answer.get("Items", []):
+            view = decisive_view(raw)
+            if view is not None:
+                orders.append(view)  # most due orders: no deserializer, no order read
+            else:
+                due.append(self._from_av(raw))
+        schedules = [i["orderId"] for i in due if str(i["id"]).startswith(SCHEDULE_PREFIX)]
+        found = self._batch_get(schedules)
         for item in due:
             if not str(item["id"]).startswith(SCHEDULE_PREFIX):
                 orders.append(item_to_order(item))  # written by the old code: schedule inline
-                continue
-            view = views[str(item["orderId"])]
-            if view is not None:
-                orders.append(view)
                 continue
             order_item = found.get(item["orderId"])
             order = item_to_order(order_item) if order_item else None
