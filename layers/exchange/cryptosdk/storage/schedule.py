@@ -211,9 +211,14 @@ class ScheduleItems(Table):
         answer = self._client.query(**params)
         orders: list[Order | PollView] = []
         due: list[dict[str, Any]] = []
+        # Which read path, never what is decided (a view that cannot decide reads its order anyway):
+        # a backed-off schedule is taken within a period of its due time, while an order polled
+        # every run keeps the due time it had, so a schedule long overdue has a status newer than
+        # its view, and its order is read in the batch (one call per 100, not a GetItem each).
+        fresh_since = now - self.poll_period * 1.5
         for raw in answer.get("Items", []):
             view = decisive_view(raw)
-            if view is not None:
+            if view is not None and view.next_poll_at > fresh_since:
                 orders.append(view)  # most due orders: no deserializer, no order read
             else:
                 due.append(self._from_av(raw))
