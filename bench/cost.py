@@ -272,7 +272,8 @@ def _api_request(route: str, n: int, order_ids: dict[int, str]) -> Callable[[], 
 def simulate(count: int, sandbox: Sandbox, meter: Meter, tally: Tally, max_minutes: int = 60) -> None:
     from cryptosdk.domain.order import utc_now
     from cryptosdk.domain.status import is_terminal
-    from cryptosdk.orders.poller import PollerOptions, default_deps, poll_due_orders
+    from cryptosdk.orders.polling.options import PollerOptions, default_deps
+    from cryptosdk.orders.polling.run import poll_due_orders
 
     order_ids: dict[int, str] = {}
     checker = _unmetered_store()

@@ -57,6 +57,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed-workers", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=3, help="runs (each with its floor); medians printed")
     parser.add_argument(
+        "--cold-schedules",
+        action="store_true",
+        help="seed schedule items as the create writes them (no poll view: every poll reads its order)",
+    )
+    parser.add_argument(
         "--processes", type=int, default=1, help="pollers over disjoint shards (a fan-out of invocations)"
     )
     return parser.parse_args(argv)
@@ -193,15 +198,23 @@ def pay(sandbox_url: str, upstream: Sequence[Any], workers: int) -> None:
 
 
 def seed_table(
-    dynamodb: Any, upstream: Sequence[Any], shards: int, now: datetime, workers: int, ids: Sequence[str]
+    dynamodb: Any,
+    upstream: Sequence[Any],
+    shards: int,
+    now: datetime,
+    workers: int,
+    ids: Sequence[str],
+    remembered: bool = True,
 ) -> None:
     """Every order stored as the store stores it (order item + poll schedule item), due now; the
-    same `ids` each time, so a repetition starts from the same table."""
+    same `ids` each time, so a repetition starts from the same table. `remembered`: each schedule
+    as the order's first back-off move left it (with its poll view), as for any order that has
+    waited past its first five minutes; else as the create wrote it."""
     from boto3.dynamodb.types import TypeSerializer
 
     from cryptosdk.domain.order import Leg, Order, Party, RateMode, StatusChange, shard_for
     from cryptosdk.domain.status import OrderStatus
-    from cryptosdk.storage.orders import stored_items
+    from cryptosdk.storage.items import stored_items
 
     serializer = TypeSerializer()
 
@@ -228,7 +241,10 @@ def seed_table(
             # Spread over the last minute so the index holds a realistic range of due times.
             next_poll_at=now - timedelta(seconds=1 + n % 60),
         )
-        return [{k: serializer.serialize(v) for k, v in i.items()} for i in stored_items(order)]
+        return [
+            {k: serializer.serialize(v) for k, v in i.items()}
+            for i in stored_items(order, remembered=remembered)
+        ]
 
     every = [i for n, exchange in enumerate(upstream) for i in items(n, exchange)]
     batches = [every[i : i + 25] for i in range(0, len(every), 25)]
@@ -319,7 +335,8 @@ def run_poller(spec: RunSpec, start: Any = None) -> RunResult:
     _quiet_environment()
     from cryptosdk.exchange.client import ExchangeClient
     from cryptosdk.exchange.retry import RetryPolicy
-    from cryptosdk.orders.poller import PollerDeps, PollerOptions, dynamodb_client, poll_due_orders
+    from cryptosdk.orders.polling.options import PollerDeps, PollerOptions, dynamodb_client
+    from cryptosdk.orders.polling.run import poll_due_orders
     from cryptosdk.storage.orders import OrderStore
 
     # The poller's own client configuration, pointed at the local endpoint.
@@ -353,7 +370,7 @@ def run_floor(spec: RunSpec, upstream: Sequence[Any], ids: Sequence[str]) -> flo
     _quiet_environment()
     from cryptosdk.exchange.client import ExchangeClient
     from cryptosdk.exchange.retry import RetryPolicy
-    from cryptosdk.orders.poller import dynamodb_client
+    from cryptosdk.orders.polling.options import dynamodb_client
 
     dynamodb = dynamodb_client(
         spec.concurrency, endpoint_url=spec.dynamodb_endpoint, region_name=REGION, **LOCAL_CREDENTIALS
@@ -422,7 +439,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cryptosdk.domain.order import new_order_id
 
         ids = [new_order_id() for _ in upstream]
-        seed_table(setup_dynamodb, upstream, args.shards, now, args.seed_workers, ids)
+        seed_table(
+            setup_dynamodb, upstream, args.shards, now, args.seed_workers, ids, not args.cold_schedules
+        )
         setup = time.perf_counter() - setup_started
         print(f"setup: {args.orders} orders ({len(paid)} paid) in {setup:.1f} s", flush=True)
 
@@ -450,9 +469,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         for repetition in range(args.repeat):
             # Each repetition from the same table: every order due, the paid ones about to change.
             if repetition:
-                seed_table(setup_dynamodb, upstream, args.shards, now, args.seed_workers, ids)
+                seed_table(
+                    setup_dynamodb,
+                    upstream,
+                    args.shards,
+                    now,
+                    args.seed_workers,
+                    ids,
+                    not args.cold_schedules,
+                )
             floor_cpu.append(run_floor(specs[0], upstream, ids) / args.orders)
-            seed_table(setup_dynamodb, upstream, args.shards, now, args.seed_workers, ids)
+            seed_table(
+                setup_dynamodb, upstream, args.shards, now, args.seed_workers, ids, not args.cold_schedules
+            )
             control.delete(f"{stack.sandbox_url}/_sandbox/stats", timeout=10).raise_for_status()
             cpu_before = {name: cpu_seconds(pid) for name, pid in stack.pids.items()}
             results, wall = run_pollers(specs)

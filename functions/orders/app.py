@@ -118,7 +118,7 @@ def refresh(
         ),
     ],
 ) -> Response[str]:
-    from cryptosdk.orders.poller import refresh_order
+    from cryptosdk.orders.refresh import refresh_order
 
     order = refresh_order(order_id, user_id=token_subject(app))
     return json_response(200, OrderOut.from_order(order).model_dump(mode="json", by_alias=True))
@@ -141,5 +141,5 @@ snapstart.register(
     snapstart.EXCHANGE,
     snapstart.POLLER,
     snapstart.MODELS,
-    modules=("cryptosdk.orders.service", "cryptosdk.orders.poller"),
+    modules=("cryptosdk.orders.service", "cryptosdk.orders.refresh"),
 )

@@ -1,7 +1,7 @@
 """StatusPollerFunction: on the EventBridge schedule, bring every due order in step with the exchange.
 
 The scheduled event's `detail` is empty; a fan-out producer may name the shards this invocation
-owns (`{"shards": ["0", "1"]}`). The work is `cryptosdk.orders.poller.poll_due_orders`.
+owns (`{"shards": ["0", "1"]}`). The work is `cryptosdk.orders.polling.run.poll_due_orders`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class PollEvent(EventBridgeModel):
 @metrics.log_metrics
 @event_parser(model=PollEvent)
 def lambda_handler(event: PollEvent, context: LambdaContext) -> dict[str, Any]:
-    from cryptosdk.orders.poller import poll_due_orders
+    from cryptosdk.orders.polling.run import poll_due_orders
 
     summary = poll_due_orders(event.detail.shards, remaining_ms=context.get_remaining_time_in_millis)
     return summary.as_dict()
@@ -42,5 +42,5 @@ def lambda_handler(event: PollEvent, context: LambdaContext) -> dict[str, Any]:
 
 # SnapStart (template parameter SnapStart=true): what the first request needs goes into the snapshot.
 snapstart.register(
-    snapstart.EXCHANGE, snapstart.POLLER, snapstart.MODELS, modules=("cryptosdk.orders.poller",)
+    snapstart.EXCHANGE, snapstart.POLLER, snapstart.MODELS, modules=("cryptosdk.orders.polling.run",)
 )

@@ -24,7 +24,7 @@ from cryptosdk.orders.outbox import (
     publish_record,
     status_change,
 )
-from cryptosdk.storage.orders import order_to_item
+from cryptosdk.storage.items import order_to_item
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 _SERIALIZER = TypeSerializer()

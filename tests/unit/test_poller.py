@@ -15,16 +15,10 @@ from cryptosdk.domain.order import DepositRecord, Leg, Order, Party, RateMode, S
 from cryptosdk.domain.status import OrderStatus
 from cryptosdk.exchange import errors
 from cryptosdk.exchange.models import ExchangeOrder
-from cryptosdk.orders.poller import (
-    Deadline,
-    Pacer,
-    PollerOptions,
-    Snapshot,
-    _due_lag,
-    decide,
-    decide_failure,
-    resolve_shards,
-)
+from cryptosdk.orders.polling.decision import Snapshot, decide, decide_failure
+from cryptosdk.orders.polling.options import PollerOptions
+from cryptosdk.orders.polling.pacing import Deadline, Pacer
+from cryptosdk.orders.polling.run import _due_lag, resolve_shards
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 OPTIONS = PollerOptions(unpaid_ttl=timedelta(hours=1), reconcile_deadline=timedelta(minutes=15))

@@ -7,13 +7,8 @@ from decimal import Decimal
 
 from cryptosdk.domain.order import Leg, Order, Party, RateMode, StatusChange
 from cryptosdk.domain.status import OrderStatus
-from cryptosdk.storage.orders import (
-    POLL_PERIOD,
-    ScheduleBatch,
-    ScheduleMove,
-    needs_schedule_write,
-    stored_items,
-)
+from cryptosdk.storage.items import stored_items
+from cryptosdk.storage.schedule import POLL_PERIOD, ScheduleBatch, ScheduleMove, needs_schedule_write
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -27,8 +27,9 @@ ENV = {
 @pytest.fixture
 def stack_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from cryptosdk.exchange import client
-    from cryptosdk.orders import instruments, poller
+    from cryptosdk.orders import instruments
     from cryptosdk.orders import service as orders
+    from cryptosdk.orders.polling import options as poller
     from cryptosdk.runtime import config
     from cryptosdk.storage import orders as storage
 
@@ -67,7 +68,7 @@ def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
     stack_env: None, runtime: dict[str, list[Callable[[], None]]]
 ) -> None:
     from cryptosdk.exchange import client, models
-    from cryptosdk.orders import poller
+    from cryptosdk.orders.polling import options as poller
     from cryptosdk.storage import answers
     from cryptosdk.storage import orders as storage
 

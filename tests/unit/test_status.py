@@ -9,18 +9,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cryptosdk.domain.status import (
-    AWAITING_DEPOSIT_MAX_INTERVAL,
-    MAX_POLL_BACKOFF,
     TERMINAL_STATUSES,
     OrderStatus,
-    awaiting_deposit_interval,
     can_transition,
     can_transition_with_history,
     is_expired,
     is_terminal,
-    next_poll_delay,
     status_for_event_kind,
     status_from_exchange,
+)
+from cryptosdk.orders.polling.pacing import (
+    AWAITING_DEPOSIT_MAX_INTERVAL,
+    MAX_POLL_BACKOFF,
+    awaiting_deposit_interval,
+    next_poll_delay,
 )
 
 S = OrderStatus

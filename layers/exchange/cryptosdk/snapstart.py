@@ -99,7 +99,7 @@ def _prime_idempotency() -> None:
 
 
 def _prime_poller() -> None:
-    from cryptosdk.orders.poller import default_deps
+    from cryptosdk.orders.polling.options import default_deps
 
     deps = default_deps()
     _ = deps.store._client
@@ -157,7 +157,8 @@ def _built(owner: Any, attribute: str) -> Any:
 
 def _boto3_clients() -> list[Any]:
     from cryptosdk.exchange.client import get_client
-    from cryptosdk.orders import outbox, poller
+    from cryptosdk.orders import outbox
+    from cryptosdk.orders.polling import options as poller
     from cryptosdk.storage import answers
     from cryptosdk.storage import orders as storage
 

@@ -155,7 +155,7 @@ def test_crash_between_create_and_store_leaves_a_reconcilable_intent(api: Call, 
     # A unique amount so the search cannot confuse this order with an earlier test's.
     from cryptosdk.exchange.client import find_matching_order, get_client
     from cryptosdk.orders.service import upstream_request
-    from cryptosdk.storage.orders import item_to_order
+    from cryptosdk.storage.items import item_to_order
 
     fail_order_updates(aws.orders_table)
     key = new_key()

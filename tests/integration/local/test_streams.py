@@ -221,7 +221,7 @@ def _stored_order_item() -> dict[str, Any]:
 
     from cryptosdk.domain.order import Leg, Order, Party, RateMode, new_order_id
     from cryptosdk.domain.status import OrderStatus
-    from cryptosdk.storage.orders import order_to_item
+    from cryptosdk.storage.items import order_to_item
 
     now = datetime.now(UTC)
     order = Order(

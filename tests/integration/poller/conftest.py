@@ -23,7 +23,9 @@ from cryptosdk.exchange.client import ExchangeClient
 from cryptosdk.exchange.models import CreateOrderRequest, InstrumentRef
 from cryptosdk.exchange.retry import RetryPolicy
 from cryptosdk.exchange.secrets import StaticKeyProvider
-from cryptosdk.orders.poller import PollerDeps, PollerOptions, PollSummary, poll_due_orders, refresh_order
+from cryptosdk.orders.polling.options import PollerDeps, PollerOptions
+from cryptosdk.orders.polling.run import PollSummary, poll_due_orders
+from cryptosdk.orders.refresh import refresh_order
 from cryptosdk.storage.orders import OrderStore
 from local.aws_local import MotoServer, free_port
 from local.provision import create_tables

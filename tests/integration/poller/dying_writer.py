@@ -21,7 +21,8 @@ def main(endpoint: str, table: str, sandbox_url: str, public_key: str, secret_ke
 
     from cryptosdk.exchange.client import ExchangeClient
     from cryptosdk.exchange.secrets import StaticKeyProvider
-    from cryptosdk.orders.poller import PollerDeps, PollerOptions, poll_due_orders
+    from cryptosdk.orders.polling.options import PollerDeps, PollerOptions
+    from cryptosdk.orders.polling.run import poll_due_orders
     from cryptosdk.storage.orders import OrderStore
 
     class DyingStore(OrderStore):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cryptosdk.domain.status import OrderStatus, awaiting_deposit_interval
+from cryptosdk.domain.status import OrderStatus
+from cryptosdk.orders.polling.pacing import awaiting_deposit_interval
 from tests.integration.poller.conftest import World, history
 
 

@@ -12,7 +12,8 @@ import pytest
 from cryptosdk.domain.order import ForbiddenOrderError, OrderNotFoundError, shard_for
 from cryptosdk.domain.status import OrderStatus
 from cryptosdk.exchange import errors
-from cryptosdk.orders.poller import PollerOptions, refresh, refresh_order
+from cryptosdk.orders.polling.options import PollerOptions
+from cryptosdk.orders.refresh import refresh, refresh_order
 from tests.handlers import handler_module, lambda_context
 from tests.integration.poller.conftest import SHARDS, World
 
@@ -145,7 +146,7 @@ def test_default_dependencies_are_built_once_per_container_and_concurrency(
     app_env: Any, world: World
 ) -> None:
     from cryptosdk.exchange import client
-    from cryptosdk.orders.poller import default_deps
+    from cryptosdk.orders.polling.options import default_deps
 
     run = default_deps(4)
     refresh = default_deps(1)

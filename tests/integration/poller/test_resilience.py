@@ -13,7 +13,7 @@ import pytest
 
 from cryptosdk.domain.order import Order
 from cryptosdk.domain.status import OrderStatus
-from cryptosdk.orders.poller import PollSummary
+from cryptosdk.orders.polling.run import PollSummary
 from cryptosdk.storage.orders import OrderStore
 from tests.fixtures.dynamodb_local import DynamoDBLocalTables
 from tests.integration.poller.conftest import World, history

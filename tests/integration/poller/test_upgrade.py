@@ -13,7 +13,9 @@ from boto3.dynamodb.types import TypeSerializer
 
 from cryptosdk.domain.order import Leg, Order, Party, RateMode, StatusChange, new_order_id, shard_for
 from cryptosdk.domain.status import OrderStatus
-from cryptosdk.storage.orders import OrderStore, ScheduleMove, ScheduleWriteError, order_to_item, schedule_id
+from cryptosdk.storage.items import order_to_item, schedule_id
+from cryptosdk.storage.orders import OrderStore
+from cryptosdk.storage.schedule import ScheduleMove, ScheduleWriteError
 from tests.integration.poller.conftest import AMOUNT, DESTINATION, SHARDS, World
 
 ENGINES = [pytest.param("dynamodb_local", marks=pytest.mark.dynamodb_local), "moto_server"]

@@ -26,7 +26,8 @@ from cryptosdk.domain.order import (
     new_order_id,
 )
 from cryptosdk.domain.status import OrderStatus
-from cryptosdk.storage.orders import OrderStore, encode_cursor
+from cryptosdk.storage.cursors import encode_cursor
+from cryptosdk.storage.orders import OrderStore
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -16,19 +16,18 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
-from cryptosdk.domain.status import OrderStatus
+from cryptosdk.domain.status import OrderStatus, can_transition_with_history
 from cryptosdk.exchange.models import RateMode as RateMode  # the exchange's enum, re-exported for the domain
 from cryptosdk.exchange.money import Amount
-
-# Fixed width so ISO strings sort as times (the GSI range keys depend on it).
-_ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def to_iso(moment: datetime) -> str:
     """`moment` as fixed-width ISO 8601 UTC (YYYY-MM-DDTHH:MM:SS.ffffffZ)."""
     if moment.tzinfo is None:
         raise ValueError("datetimes must be timezone-aware (UTC)")
-    return moment.astimezone(UTC).strftime(_ISO_FORMAT)
+    # Fixed width (microseconds always written) so ISO strings sort as times: the GSI range keys
+    # depend on it. isoformat, not strftime: several per poll, and strftime is the slower one.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_iso(text: str) -> datetime:
@@ -174,6 +173,22 @@ class Order(_Model):
     @classmethod
     def _utc(cls, value: datetime | str | None) -> datetime | None:
         return None if value is None else _as_utc(value)
+
+    def can_become(self, status: OrderStatus) -> bool:
+        """Whether this order may move to `status`: forward only, never out of a terminal status,
+        never below the main-path status it had before a hold (cryptosdk.domain.status)."""
+        return can_transition_with_history(
+            self.status, status, [change.status for change in self.status_history]
+        )
+
+    def status_change(
+        self, status: OrderStatus, *, at: datetime, cause: ChangeCause | None, reason: str | None
+    ) -> StatusChange:
+        """The history entry that moves this order to `status`; InvalidTransitionError when the
+        move is not allowed (the audit trail only records moves the status model allows)."""
+        if not self.can_become(status):
+            raise InvalidTransitionError(f"{self.status.value} -> {status.value} is not allowed")
+        return StatusChange(status=status, at=at, cause=cause, reason=reason)
 
 
 # -- domain errors ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Our order status model: mapping from the exchange's state, allowed transitions, poll pacing.
+"""Our order status model: mapping from the exchange's state, allowed transitions (poll pacing:
+cryptosdk.orders.polling.pacing).
 
 Pure: no I/O, no clock reads (callers pass `now`), so every rule is unit-testable.
 """
@@ -155,68 +156,6 @@ def can_transition_with_history(old: OrderStatus, new: OrderStatus, history: Seq
     if before_hold is None or before_hold not in _RANK:
         return True
     return _RANK[new] >= _RANK[before_hold]
-
-
-# Base poll interval per active status: every run (the schedule is one minute) while money is
-# moving, so a user sees each step within a minute; loose while nothing can happen soon.
-_POLL_INTERVAL: dict[OrderStatus, timedelta] = {
-    OrderStatus.PENDING_CREATE: timedelta(seconds=30),
-    OrderStatus.AWAITING_DEPOSIT: timedelta(minutes=2),
-    OrderStatus.CONFIRMING: timedelta(seconds=20),
-    OrderStatus.EXCHANGING: timedelta(seconds=30),
-    OrderStatus.SENDING: timedelta(seconds=30),
-    OrderStatus.ON_HOLD: timedelta(minutes=10),
-    OrderStatus.REFUNDING: timedelta(minutes=1),
-}
-MAX_POLL_BACKOFF = timedelta(minutes=30)
-
-# Waiting for a deposit: most polls find nothing, and a payer who has just been shown the address
-# pays within minutes or much later. Every minute for the first 5 minutes, then every 5 minutes
-# until 20, then every 8: an hour of waiting costs 16 polls instead of 60, and a deposit is seen
-# at most 1, 5 or 8 minutes late. Each longer interval is a schedule write (3 write units), so
-# the steps are few and long rather than doubling (1, 2, 4, 8 would write four times in 15 min).
-# Per order that is at most one exchange call a minute, the same ceiling as the busiest status.
-AWAITING_DEPOSIT_STEPS: tuple[tuple[timedelta, timedelta], ...] = (
-    (timedelta(minutes=5), timedelta(minutes=1)),
-    (timedelta(minutes=20), timedelta(minutes=5)),
-)
-AWAITING_DEPOSIT_MAX_INTERVAL = timedelta(minutes=8)
-
-
-def awaiting_deposit_interval(waited: timedelta) -> timedelta:
-    """The poll interval of an order that has waited `waited` for its deposit (1, 5, 8 min)."""
-    for waited_less_than, interval in AWAITING_DEPOSIT_STEPS:
-        if waited < waited_less_than:
-            return interval
-    return AWAITING_DEPOSIT_MAX_INTERVAL
-
-
-def next_poll_delay(
-    status: OrderStatus,
-    consecutive_failures: int = 0,
-    cap: timedelta | None = None,
-    *,
-    waited: timedelta | None = None,
-) -> timedelta:
-    """How long to wait before polling an order again; doubles per consecutive failure, capped
-    at MAX_POLL_BACKOFF, and at `cap` when one is configured (POLL_INTERVAL_MAX_SECONDS).
-
-    `waited` (time since the order's last status change) paces an order awaiting its deposit
-    with `awaiting_deposit_interval`; without it the status's base interval applies."""
-    if is_terminal(status):
-        raise ValueError(f"terminal status {status.value} is never polled")
-    delay = _POLL_INTERVAL[status]
-    if status == OrderStatus.AWAITING_DEPOSIT and waited is not None:
-        delay = awaiting_deposit_interval(max(waited, timedelta(0)))
-    if consecutive_failures > 0:
-        # Cap the exponent before multiplying so a huge failure count cannot overflow.
-        factor = 1 << min(consecutive_failures, 16)
-        delay = min(delay * factor, max(delay, MAX_POLL_BACKOFF))
-    return delay if cap is None else min(delay, cap)
-
-
-def poll_interval_cap(max_seconds: float | None) -> timedelta | None:
-    return None if max_seconds is None else timedelta(seconds=max_seconds)
 
 
 def is_expired(status: OrderStatus, created_at: datetime, now: datetime, ttl: timedelta) -> bool:

@@ -104,7 +104,7 @@ def _status(order_id: str, value: Any, which: str) -> OrderStatus:
 
 
 def _order(order_id: str, image: Mapping[str, Any]) -> Order:
-    from cryptosdk.storage.orders import item_to_order  # boto3-free, but only needed for a real change
+    from cryptosdk.storage.items import item_to_order  # boto3-free, but only needed for a real change
 
     try:
         return item_to_order(image)

@@ -37,16 +37,11 @@ from cryptosdk.domain.order import (
     shard_for,
     utc_now,
 )
-from cryptosdk.domain.status import (
-    OrderStatus,
-    is_terminal,
-    next_poll_delay,
-    poll_interval_cap,
-    status_from_exchange,
-)
+from cryptosdk.domain.status import OrderStatus, is_terminal, status_from_exchange
 from cryptosdk.exchange import errors
 from cryptosdk.exchange.models import CreateOrderRequest, ExchangeOrder, InstrumentRef, Rate
 from cryptosdk.orders import idempotency
+from cryptosdk.orders.polling.pacing import next_poll_delay, poll_interval_cap
 from cryptosdk.orders.validation import ValidatedOrder, validate_order
 from cryptosdk.runtime.observability import logger
 from cryptosdk.storage.answers import pending_answers

@@ -1,0 +1,314 @@
+"""One scheduled run (`poll_due_orders`, the status poller function's work):
+
+- reads only due orders: per shard, a Query on the sparse DueForPoll index (`nextPollAt <= now`),
+  paged, shards interleaved page by page so a run cut short by its deadline does not starve the
+  last shard;
+- processes them on a bounded thread pool over the client's pooled session (the per-order flow:
+  cryptosdk.orders.polling.flow); a shared `Pacer` halves the number of orders in flight and
+  pauses the run after a persistent 429;
+- queues the workers' schedule moves and writes them from the main thread, 25 to a
+  BatchExecuteStatement;
+- stops taking new orders `stop_margin` before the Lambda deadline, and an in-flight order that
+  reaches `write_margin` is dropped before its write: every order is either updated (version + 1)
+  or untouched, never half-written;
+- publishes nothing: each status write reaches the bus through the orders table's stream
+  (`cryptosdk.orders.outbox`), so a run that dies after its write still has its event sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from cryptosdk.domain.order import Order
+from cryptosdk.domain.schedule import PollView, status_since
+from cryptosdk.domain.status import OrderStatus, is_terminal
+from cryptosdk.exchange import errors
+from cryptosdk.orders.polling.flow import OrderResult, Outcome, PollContext, run_one, unsettled
+from cryptosdk.orders.polling.options import PollerDeps, PollerOptions, default_deps, default_options
+from cryptosdk.orders.polling.pacing import AWAITING_DEPOSIT_STEPS, Deadline, Pacer, next_poll_delay
+from cryptosdk.orders.reconcile import RecentOrders
+from cryptosdk.runtime.observability import logger, metrics
+from cryptosdk.storage.schedule import POLL_PERIOD, SCHEDULE_BATCH_SIZE, ScheduleBatch
+
+if TYPE_CHECKING:
+    from cryptosdk.storage.orders import OrderStore
+
+
+@dataclass
+class PollSummary:
+    shards: list[str]
+    due: int = 0  # orders the index returned
+    polled: int = 0  # orders processed (any outcome but skipped)
+    changed: int = 0
+    updated: int = 0
+    failed: int = 0
+    skipped: int = 0
+    rereads: int = 0
+    rate_limited: int = 0
+    items_read: int = 0
+    oldest_due_lag_seconds: float = 0.0
+    # Age of the oldest order still in pending_create after the run (0 when none): the alarm's input.
+    oldest_unsettled_create_seconds: float = 0.0
+    settle_waits: int = 0  # pending intents the run waited for, within its deadline, to settle them
+    schedule_writes: int = 0  # schedule items moved (back-offs), in batches of 25
+    schedule_conflicts: int = 0  # moves refused by their condition (another writer's schedule stands)
+    stopped_early: bool = False
+    min_concurrency: int = 0
+    duration_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._unsettled: dict[str, datetime] = {}
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def closeunsettled(self, now: datetime) -> None:
+        oldest = min(self._unsettled.values(), default=None)
+        self.oldest_unsettled_create_seconds = (
+            0.0 if oldest is None else round((now - oldest).total_seconds(), 3)
+        )
+
+    def count(self, result: OrderResult) -> None:
+        order = result.order
+        if order is not None and order.status == OrderStatus.PENDING_CREATE:
+            self._unsettled[order.id] = order.created_at
+        else:
+            self._unsettled.pop(result.order_id, None)
+        self.rereads += result.rereads
+        self.items_read += result.rereads + result.reads
+        if result.outcome == Outcome.SKIPPED:
+            self.skipped += 1
+            return
+        self.polled += 1
+        if result.outcome == Outcome.CHANGED:
+            self.changed += 1
+        elif result.outcome == Outcome.UPDATED:
+            self.updated += 1
+        else:
+            self.failed += 1
+            if isinstance(result.error, errors.RateLimitedError):
+                self.rate_limited += 1
+
+
+def _due_lag(order: Order | PollView, now: datetime, period: timedelta = POLL_PERIOD) -> float | None:
+    """How late this poll of `order` is, in seconds; None when its due time says nothing about
+    that. An order polled every run keeps the due time it had when it started being polled every
+    run (moving it would be a write per poll), so only a backed-off order (a longer interval, a
+    failure) has a due time a run can be late for; an order just stepping out of every-run polling
+    counts from when it did."""
+    if order.next_poll_at is None or is_terminal(order.status):
+        return None
+    since = order.status_since if isinstance(order, PollView) else status_since(order)
+    waited = now - since
+    if order.poll_failures == 0 and next_poll_delay(order.status, 0, waited=waited) <= period:
+        return None
+    start = order.next_poll_at
+    if order.poll_failures == 0 and order.status == OrderStatus.AWAITING_DEPOSIT:
+        start = max(start, since + AWAITING_DEPOSIT_STEPS[0][0])
+    return max(0.0, (now - start).total_seconds())
+
+
+def resolve_shards(requested: Sequence[str] | None, shard_count: int) -> list[str]:
+    """The shards this run owns: those asked for (fan-out), else all of them."""
+    every = [str(n) for n in range(shard_count)]
+    if not requested:
+        return every
+    unknown = sorted(set(requested) - set(every))
+    if unknown:
+        raise ValueError(f"unknown poll shards {unknown}; shards are 0..{shard_count - 1}")
+    return list(dict.fromkeys(requested))
+
+
+def _due_orders(
+    store: OrderStore,
+    shards: Sequence[str],
+    now: datetime,
+    page_size: int,
+    summary: PollSummary,
+    stop: Callable[[], bool],
+) -> Iterator[Order | PollView]:
+    """Due orders of every shard, one page per shard in turn. `now` is fixed for the whole run,
+    so orders this run reschedules (nextPollAt > now) can never come back in a later page."""
+    cursors: dict[str, Mapping[str, Any] | None] = dict.fromkeys(shards)
+    first_page = True
+    while cursors and not stop():
+        for shard in list(cursors):
+            if stop():
+                return
+            orders, last = store.due_for_poll(shard, now, limit=page_size, exclusive_start=cursors[shard])
+            summary.due += len(orders)
+            summary.items_read += len(orders)
+            # Unsettled intents stay due on purpose; their age is OldestUnsettledCreateSeconds.
+            lags = [_due_lag(o, now) for o in orders if not unsettled(o)] if first_page else []
+            summary.oldest_due_lag_seconds = max([summary.oldest_due_lag_seconds, *filter(None, lags)])
+            if last:
+                cursors[shard] = last
+            else:
+                del cursors[shard]
+            yield from orders
+        first_page = False
+
+
+# Pending intents whose settle windows close this close together are looked up in one list read.
+_SETTLE_GROUP = timedelta(seconds=2)
+
+
+class _Run:
+    """The bookkeeping of one run on the main thread: results in, counted."""
+
+    def __init__(self, ctx: PollContext, summary: PollSummary, batch: ScheduleBatch) -> None:
+        self.ctx = ctx
+        self.summary = summary
+        self.in_flight: set[Future[OrderResult]] = set()
+        self.batch = batch
+        # Pending intents whose settle window closes later in this run (cryptosdk.orders.settle).
+        self.to_settle: dict[str, OrderResult] = {}
+
+    def collect(self, timeout: float | None = 0) -> None:
+        if not self.in_flight:
+            return
+        if timeout == 0:
+            # The per-order check: a scan of done flags, not wait()'s waiter on every future.
+            done = {future for future in self.in_flight if future.done()}
+            self.in_flight -= done
+        else:
+            done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            result = future.result()
+            self.summary.count(result)
+            self._rememberunsettled(result)
+        self.flush(SCHEDULE_BATCH_SIZE)
+
+    def flush(self, at_least: int = 1) -> None:
+        """Write the queued schedule moves once `at_least` are ready, 25 to a call. A failed call
+        leaves those schedules due: the orders are polled again next run, nothing is lost."""
+        moves = self.batch.take(at_least)
+        if not moves:
+            return
+        try:
+            written, conflicts = self.ctx.deps.store.write_schedule_moves(moves)
+        except Exception:
+            logger.exception("schedule moves not written", moves=len(moves))
+            return
+        self.summary.schedule_writes += written
+        self.summary.schedule_conflicts += conflicts
+
+    def _rememberunsettled(self, result: OrderResult) -> None:
+        if result.settle_at is not None and result.order is not None:
+            self.to_settle[result.order_id] = result
+        else:
+            self.to_settle.pop(result.order_id, None)
+
+    def settle_later(self, pool: ThreadPoolExecutor) -> None:
+        """Wait, within the run's deadline, for the settle windows of the pending intents seen, and
+        settle each as its window closes, in a fresh read of the exchange's order list (the run's
+        first read came too early): with the poller on a one-minute schedule, an unknown create is
+        settled within a minute, not two."""
+        ctx = self.ctx
+        budget = min(
+            ctx.options.settle_wait.total_seconds(), ctx.deadline.remaining() - ctx.deadline.stop_margin
+        )
+        stop_by = ctx.deps.clock() + timedelta(seconds=max(0.0, budget))
+        waiting = sorted(
+            (r for r in self.to_settle.values() if r.settle_at is not None and r.settle_at <= stop_by),
+            key=lambda r: r.settle_at or stop_by,
+        )
+        self.to_settle = {}
+        if waiting:
+            logger.info("waiting for unknown creates to settle", orders=len(waiting))
+            self.summary.settle_waits += len(waiting)
+        while waiting:
+            # Windows closing within a couple of seconds of each other share one list read.
+            first = waiting[0].settle_at or stop_by
+            group = [r for r in waiting if (r.settle_at or stop_by) <= first + _SETTLE_GROUP]
+            waiting = waiting[len(group) :]
+            pause = ((group[-1].settle_at or stop_by) - ctx.deps.clock()).total_seconds()
+            if pause > 0:
+                ctx.deps.sleep(pause)
+            ctx.recent = RecentOrders(ctx.deps.client, clock=ctx.deps.clock)
+            for result in group:
+                if not ctx.pacer.acquire(ctx.deadline.stop_taking_work):
+                    return
+                assert result.order is not None
+                self.in_flight.add(pool.submit(run_one, result.order, ctx))
+            self.drain()
+            self.to_settle = {}  # one settle pass per run: what is still unknown waits for the next
+
+    def drain(self) -> None:
+        """Wait for in-flight orders while the deadline allows."""
+        deadline = self.ctx.deadline
+        while self.in_flight:
+            budget = deadline.remaining() - deadline.write_margin
+            if budget <= 0:
+                logger.warning("deadline: left in-flight orders behind", orders=len(self.in_flight))
+                break
+            self.collect(timeout=min(budget, 1.0))
+        self.flush()
+
+
+def poll_due_orders(
+    shards: Sequence[str] | None = None,
+    *,
+    remaining_ms: Callable[[], int] | None = None,
+    deps: PollerDeps | None = None,
+    options: PollerOptions | None = None,
+) -> PollSummary:
+    """Poll every due order of `shards` (default: all) within the invocation's remaining time."""
+    started = time.monotonic()
+    options = options or default_options()
+    deps = deps or default_deps(options.concurrency)
+    # Schedule moves of this run are queued and written in batches by this thread (_Run.flush).
+    batch = ScheduleBatch()
+    deps = dataclasses.replace(deps, store=deps.store.batching(batch))
+    now = deps.clock()
+    summary = PollSummary(shards=resolve_shards(shards, options.shard_count))
+    pacer = Pacer(options.concurrency, base_pause=options.rate_limit_pause_seconds)
+    deadline = Deadline(remaining_ms, options.stop_margin_seconds, options.write_margin_seconds)
+    ctx = PollContext(deps, options, deadline, pacer, RecentOrders(deps.client, clock=deps.clock))
+    run = _Run(ctx, summary, batch)
+    stop = deadline.stop_taking_work
+    pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="poller")
+    try:
+        try:
+            for order in _due_orders(deps.store, summary.shards, now, options.page_size, summary, stop):
+                run.collect()
+                if not pacer.acquire(stop):
+                    summary.skipped += 1
+                    break
+                run.in_flight.add(pool.submit(run_one, order, ctx))
+        finally:
+            # Also after a failed index read: count what was written.
+            summary.stopped_early = stop()
+            run.drain()
+        run.settle_later(pool)
+    finally:
+        # Never wait for a straggler past the deadline; it checks the deadline before writing.
+        pool.shutdown(wait=not run.in_flight, cancel_futures=True)
+    summary.min_concurrency = pacer.lowest_limit
+    summary.duration_seconds = round(time.monotonic() - started, 3)
+    summary.closeunsettled(deps.clock())
+    _emit_metrics(summary)
+    logger.info("poll run finished", **summary.as_dict())
+    return summary
+
+
+def _emit_metrics(summary: PollSummary) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name="OrdersPolled", unit=MetricUnit.Count, value=summary.polled)
+    metrics.add_metric(name="OrdersChanged", unit=MetricUnit.Count, value=summary.changed)
+    metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=summary.failed)
+    metrics.add_metric(
+        name="OldestDueLagSeconds", unit=MetricUnit.Seconds, value=summary.oldest_due_lag_seconds
+    )
+    metrics.add_metric(
+        name="OldestUnsettledCreateSeconds",
+        unit=MetricUnit.Seconds,
+        value=summary.oldest_unsettled_create_seconds,
+    )
