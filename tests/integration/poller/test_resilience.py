@@ -193,7 +193,8 @@ def test_a_run_that_hits_its_deadline_leaves_every_order_consistent(world: World
     updated = [world.stored(o) for o in orders if world.stored(o).version == 2]
     untouched = [world.stored(o) for o in orders if world.stored(o).version == 1]
     assert len(updated) + len(untouched) == 16
-    assert len(updated) == summary.changed
+    # Writes still running when the run returned may land after it (conditionally): never more.
+    assert summary.changed <= len(updated) <= summary.changed + summary.left_in_flight
     assert all(o.status == OrderStatus.CONFIRMING for o in updated)
     for order, original in zip(untouched, [o for o in orders if world.stored(o).version == 1], strict=True):
         assert order.status == OrderStatus.AWAITING_DEPOSIT

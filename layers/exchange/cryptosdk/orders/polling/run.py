@@ -10,7 +10,9 @@
   BatchExecuteStatement;
 - stops taking new orders `stop_margin` before the Lambda deadline, and an in-flight order that
   reaches `write_margin` is dropped before its write: every order is either updated (version + 1)
-  or untouched, never half-written;
+  or untouched, never half-written; a write that started before `write_margin` gets the first two
+  thirds of the margin to finish, and what still runs when the run returns is counted
+  (`left_in_flight`: its conditional write may still land, so `changed` can undercount by that);
 - publishes nothing: each status write reaches the bus through the orders table's stream
   (`cryptosdk.orders.outbox`), so a run that dies after its write still has its event sent.
 """
@@ -59,6 +61,7 @@ class PollSummary:
     schedule_writes: int = 0  # schedule items moved (back-offs), in batches of 25
     schedule_conflicts: int = 0  # moves refused by their condition (another writer's schedule stands)
     stopped_early: bool = False
+    left_in_flight: int = 0  # orders still running when the run returned (deadline)
     min_concurrency: int = 0
     duration_seconds: float = 0.0
 
@@ -244,9 +247,12 @@ class _Run:
         """Wait for in-flight orders while the deadline allows."""
         deadline = self.ctx.deadline
         while self.in_flight:
-            budget = deadline.remaining() - deadline.write_margin
+            # A write that began just before the write margin needs time to land: wait for it into
+            # the margin, keeping its last third for returning the summary.
+            budget = deadline.remaining() - deadline.write_margin / 3
             if budget <= 0:
                 logger.warning("deadline: left in-flight orders behind", orders=len(self.in_flight))
+                self.summary.left_in_flight = len(self.in_flight)
                 break
             self.collect(timeout=min(budget, 1.0))
         self.flush()
