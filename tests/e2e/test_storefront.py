@@ -72,6 +72,7 @@ class StackProcess:
     def __init__(self, state_dir: Path, *options: str) -> None:
         ports = [f"--{name}-port=0" for name in ("api", "sandbox", "moto", "dynamodb")]
         self.state_dir = state_dir
+        self.log = state_dir / "stack.log"
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -84,7 +85,8 @@ class StackProcess:
                 *options,
             ],
             cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
+            # A file, not a pipe: nobody reads a pipe after "ready", and a full one would stall the stack.
+            stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
             text=True,
         )
@@ -92,18 +94,17 @@ class StackProcess:
 
     def ready(self) -> dict[str, Any]:
         if self.state is None:
-            assert self.process.stdout is not None
-            output: list[str] = []
             deadline = time.monotonic() + READY_TIMEOUT
-            for line in self.process.stdout:
-                output.append(line)
-                if line.startswith("ready: "):
-                    break
-                assert time.monotonic() < deadline, "".join(output)
-            else:
-                pytest.fail("the stack exited before it was ready:\n" + "".join(output))
+            while not any(line.startswith("ready: ") for line in self.output().splitlines()):
+                if self.process.poll() is not None:
+                    pytest.fail("the stack exited before it was ready:\n" + self.output())
+                assert time.monotonic() < deadline, self.output()
+                time.sleep(0.2)
             self.state = json.loads((self.state_dir / "stack.json").read_text())
         return self.state
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def stop(self) -> None:
         # SIGTERM: the stack stops its workers and DynamoDB Local itself (SIGKILL would orphan them).

@@ -14,6 +14,7 @@ import pytest
 from cryptosdk.domain.order import ChangeCause, RateMode, StaleOrderError
 from cryptosdk.domain.status import OrderStatus
 from cryptosdk.orders.reconcile import RecentOrders
+from cryptosdk.orders.service import record_created
 from cryptosdk.orders.settle import CREATE_SETTLE_WINDOW, place_again
 from tests.integration.poller.conftest import World, history
 
@@ -106,7 +107,8 @@ def test_a_create_that_lands_late_within_the_window_is_adopted_not_placed_twice(
     landed: list[int] = []
 
     def the_first_create_lands_while_the_run_waits(seconds: float) -> None:
-        landed.append(world.upstream(client).order_id)
+        if not landed:  # the run waits in slices (it re-reads the intent between them)
+            landed.append(world.upstream(client).order_id)
         world.clock.advance(timedelta(seconds=seconds))
 
     deps.sleep = the_first_create_lands_while_the_run_waits
@@ -119,6 +121,33 @@ def test_a_create_that_lands_late_within_the_window_is_adopted_not_placed_twice(
     assert adopted.create_attempts == 1
     assert world.requests_to(CREATE) - before == 1  # only the late one the test made
     assert len(client.list_orders(limit=100)) == 1
+
+
+def test_a_run_stops_waiting_for_an_intent_its_own_request_completes(world: World) -> None:
+    """The usual unknown create: the run saw the intent while its request was still placing it.
+    The request completes it a moment later, and the run stops waiting (it would hold up the next
+    run for the whole window) without reading the order list or creating anything."""
+    client = world.client(keys=world.new_keys())
+    intent = world.intent()
+    deps = world.deps(client)
+    slept: list[float] = []
+
+    def the_request_completes_its_create(seconds: float) -> None:
+        if not slept:
+            record_created(world.store, world.stored(intent), world.upstream(client), now=world.clock())
+        slept.append(seconds)
+        world.clock.advance(timedelta(seconds=seconds))
+
+    deps.sleep = the_request_completes_its_create
+    creates, lists = world.requests_to(CREATE), world.requests_to(LIST)
+
+    summary = world.poll(deps=deps)
+
+    assert summary.settle_waits == 1
+    assert sum(slept) <= 1.0  # one re-check slice, not the 40 s window
+    assert world.stored(intent).exchange_order_id is not None
+    assert world.requests_to(CREATE) - creates == 1  # the request's own create, made by the test
+    assert world.requests_to(LIST) == lists
 
 
 def test_the_check_right_before_placing_again_adopts_an_order_that_just_landed(world: World) -> None:

@@ -160,6 +160,7 @@ def _due_orders(
 
 # Pending intents whose settle windows close this close together are looked up in one list read.
 _SETTLE_GROUP = timedelta(seconds=2)
+_SETTLE_RECHECK_SECONDS = 1.0
 
 
 class _Run:
@@ -231,9 +232,9 @@ class _Run:
             first = waiting[0].settle_at or stop_by
             group = [r for r in waiting if (r.settle_at or stop_by) <= first + _SETTLE_GROUP]
             waiting = waiting[len(group) :]
-            pause = ((group[-1].settle_at or stop_by) - ctx.deps.clock()).total_seconds()
-            if pause > 0:
-                ctx.deps.sleep(pause)
+            group = self._wait_until(group[-1].settle_at or stop_by, group)
+            if not group:
+                continue
             ctx.recent = RecentOrders(ctx.deps.client, clock=ctx.deps.clock)
             for result in group:
                 if not ctx.pacer.acquire(ctx.deadline.stop_taking_work):
@@ -242,6 +243,24 @@ class _Run:
                 self.in_flight.add(pool.submit(run_one, result.order, ctx))
             self.drain()
             self.to_settle = {}  # one settle pass per run: what is still unknown waits for the next
+
+    def _wait_until(self, when: datetime, group: list[OrderResult]) -> list[OrderResult]:
+        """Sleep until `when`, re-reading the intents every second: the usual unknown create is an
+        intent this run saw while its own request was still placing it, and that request completes
+        it a moment later. Those need no settling, and waiting for them would hold up the next run
+        (the local scheduler never overlaps runs; in AWS it ties up one of the poller's instances)."""
+        clock = self.ctx.deps.clock
+        while group:
+            pause = (when - clock()).total_seconds()
+            if pause <= 0:
+                break
+            self.ctx.deps.sleep(min(pause, _SETTLE_RECHECK_SECONDS))
+            group = [r for r in group if self._still_unknown(r.order_id)]
+        return group
+
+    def _still_unknown(self, order_id: str) -> bool:
+        fresh = self.ctx.deps.store.get(order_id)
+        return fresh is not None and unsettled(fresh)
 
     def drain(self) -> None:
         """Wait for in-flight orders while the deadline allows."""
