@@ -117,6 +117,7 @@ class ExchangeClient:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock_ms = clock_ms
+        # Stamps when a create began (OrderOutcomeUnknownError.sent_at, where a search starts from).
         self._utcnow = utcnow
         # Told the HTTP status of every attempt (None: no answer); Lambda wires it to metrics.
         self._on_attempt = on_attempt
