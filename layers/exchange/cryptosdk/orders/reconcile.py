@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from cryptosdk.domain.order import utc_now
 from cryptosdk.exchange import errors
-from cryptosdk.exchange.client import CREATE_ORDER_PATH
 from cryptosdk.exchange.models import CreateOrderRequest, ExchangeOrder, OrderPair
 from cryptosdk.runtime.observability import logger
 
@@ -69,6 +68,10 @@ def recover_created_order(
     lookup: CreateLookup = DEFAULT_CREATE_LOOKUP,
 ) -> ExchangeOrder:
     """The order the create `unknown` reports made, from one read of the order list."""
+    # Lazy: importing the create service must not load the client and urllib3 (its callers hold a
+    # client, so it is loaded by the time a create has failed).
+    from cryptosdk.exchange.client import CREATE_ORDER_PATH
+
     cause, request, sent_at = unknown.cause, unknown.request, unknown.sent_at
     if cause is None or request is None or sent_at is None:
         raise unknown  # not the client's report of a create: nothing to search with
