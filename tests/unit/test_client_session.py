@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cryptosdk.exchange.client import ExchangeClient, HttpTransport
+from cryptosdk.exchange.client import ExchangeClient
 from cryptosdk.exchange.secrets import StaticKeyProvider
+from cryptosdk.exchange.transport import HttpTransport
 
 
 def _transport(base_url: str) -> HttpTransport:

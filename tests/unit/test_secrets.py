@@ -18,10 +18,11 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from cryptosdk.exchange import errors
-from cryptosdk.exchange.client import ExchangeClient, HttpRequest, HttpResponse
+from cryptosdk.exchange.client import ExchangeClient
 from cryptosdk.exchange.errors import CredentialsError
 from cryptosdk.exchange.retry import RetryPolicy
 from cryptosdk.exchange.secrets import ApiKeys, SecretsManagerKeyProvider, StaticKeyProvider, parse_keys
+from cryptosdk.exchange.transport import HttpRequest, HttpResponse
 
 SECRET_ID = "cryptosdk/exchange-keys"
 OLD = {"publicKey": "pk-rotating", "secretKey": "old-secret-value-1111"}

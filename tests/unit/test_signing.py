@@ -12,11 +12,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from cryptosdk.exchange import errors
-from cryptosdk.exchange.client import ExchangeClient, HttpRequest, HttpResponse, build_query
+from cryptosdk.exchange.client import ExchangeClient
 from cryptosdk.exchange.models import CreateOrderRequest, InstrumentRef, RateRequest
 from cryptosdk.exchange.retry import RetryPolicy
 from cryptosdk.exchange.secrets import ApiKeys, StaticKeyProvider
 from cryptosdk.exchange.signing import compact_json, sign, signed_headers
+from cryptosdk.exchange.transport import HttpRequest, HttpResponse
+from cryptosdk.exchange.wire import build_query
 
 PUBLIC = "pk_live_3f9a"
 SECRET = "sk_live_7d1c0ffee"

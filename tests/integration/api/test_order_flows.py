@@ -153,7 +153,8 @@ def fail_order_updates(table_name: str) -> None:
 
 def test_crash_between_create_and_store_leaves_a_reconcilable_intent(api: Call, aws: Any) -> None:
     # A unique amount so the search cannot confuse this order with an earlier test's.
-    from cryptosdk.exchange.client import find_matching_order, get_client
+    from cryptosdk.exchange.client import get_client
+    from cryptosdk.orders.reconcile import find_matching_order
     from cryptosdk.orders.service import upstream_request
     from cryptosdk.storage.items import item_to_order
 
@@ -213,6 +214,23 @@ def test_a_pending_intent_without_its_answer_is_in_flight_until_the_window_passe
     assert len(orders_in_table(aws)) == 1
     stats = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()
     assert stats["requests"]["/api/v2/orders/public/create"] == 1
+
+
+def test_a_create_whose_answer_is_lost_is_found_by_the_request_itself(
+    api: Call, aws: Any, sandbox: Any, faults: Any
+) -> None:
+    # The exchange makes the order, then the connection drops: the client reports the outcome
+    # unknown, and the create service finds the order in one list read instead of leaving it pending.
+    faults(endpoint="/api/v2/orders/public/create", kind="drop-after", count=1)
+    answer = api("POST", "/orders", body=order_body(amount="0.0513"), headers={"Idempotency-Key": new_key()})
+
+    assert answer.status == 201, answer.text
+    assert answer.json["status"] == "awaiting_deposit"
+    [item] = orders_in_table(aws)
+    assert item["exchangeOrderId"] == answer.json["exchangeOrderId"]
+    stats = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()
+    assert stats["requests"]["/api/v2/orders/public/create"] == 1
+    assert stats["requests"]["/api/v2/orders"] == 1
 
 
 def test_unknown_create_outcome_answers_202_and_keeps_the_intent(api: Call, aws: Any, faults: Any) -> None:

@@ -99,7 +99,6 @@ def make_client(
         )
         options.setdefault("sleep", slept)
         options.setdefault("read_timeout", 5.0)
-        options.setdefault("order_lookup_delay", 0.0)
         base_url = options.pop("base_url", sandbox.url)
         client = ExchangeClient(base_url, options.pop("keys"), **options)
         clients.append(client)

@@ -15,12 +15,11 @@ from cryptosdk.exchange.client import (
     INSTRUMENTS_PATH,
     ORDERS_PATH,
     ExchangeClient,
-    HttpRequest,
-    HttpResponse,
-    HttpTransport,
 )
 from cryptosdk.exchange.retry import RetryPolicy
 from cryptosdk.exchange.secrets import StaticKeyProvider
+from cryptosdk.exchange.transport import HttpRequest, HttpResponse, HttpTransport
+from cryptosdk.orders.reconcile import create_or_recover
 from cryptosdk.runtime.observability import logger
 from local.sandbox import SandboxServer
 from tests.integration.client.conftest import SandboxControl
@@ -118,7 +117,8 @@ def exercise(
     )
     control.clear_faults()
     control.fault(CREATE_ORDER_PATH, "502", count=1)
-    expect(errors.OrderOutcomeUnknownError, lambda: client.create_order(btc_to_eth("0.3")))
+    # As the create service calls it: the client's report, then the order-list search it logs.
+    expect(errors.OrderOutcomeUnknownError, lambda: create_or_recover(client, btc_to_eth("0.3")))
     fenced = SandboxServer(port=0, whitelist=["203.0.113.7"]).start()
     try:
         fenced_client = make_client(

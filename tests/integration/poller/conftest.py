@@ -83,7 +83,6 @@ class World:
             keys or self.keys,
             retry=RetryPolicy(max_attempts=max_attempts, base_delay=0.01, max_delay=0.05, deadline=10.0),
             read_timeout=2.0,
-            order_lookup_delay=0.0,
         )
         self.clients.append(client)
         return client

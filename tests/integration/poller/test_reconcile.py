@@ -163,6 +163,25 @@ def test_the_check_right_before_placing_again_adopts_an_order_that_just_landed(w
     assert world.stored(intent).create_attempts == 2  # the attempt was claimed, then not needed
 
 
+def test_a_re_place_whose_answer_is_lost_is_found_in_the_order_list_at_once(world: World) -> None:
+    # The re-place reaches the exchange and its answer is lost: searched for at once, as a request's
+    # create is, and stored on this attempt instead of being left for the next window.
+    client = world.client(keys=world.new_keys())
+    intent = world.intent()
+    world.fault(CREATE, "drop-after", count=1)
+    creates, lists = world.requests_to(CREATE), world.requests_to(LIST)
+
+    replaced = place_again(intent, client=client, store=world.store, clock=world.clock)
+
+    assert replaced.changed
+    assert replaced.order.status == OrderStatus.AWAITING_DEPOSIT
+    assert replaced.order.status_history[-1].reason == "created upstream on attempt 2"
+    assert world.requests_to(CREATE) - creates == 1
+    assert world.requests_to(LIST) - lists == 2  # the look before placing, the search after
+    [upstream] = client.list_orders(limit=100)
+    assert replaced.order.exchange_order_id == upstream.order_id
+
+
 def test_two_writers_placing_one_intent_again_send_one_create(world_on_dynamodb_local: World) -> None:
     world = world_on_dynamodb_local
     client = world.client(keys=world.new_keys())

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from cryptosdk.exchange.models import CreateOrderRequest
 
 # The exchange's messages are short; anything longer is a proxy page or a stack trace.
 _MAX_MESSAGE_CHARS = 300
@@ -164,10 +169,30 @@ class TransportError(ExchangeError):
 
 
 class OrderOutcomeUnknownError(ExchangeError):
-    """Create-order failed in a way that may or may not have created the order, and the order
-    list does not show it. The caller must not create it again blindly; reconcile later."""
+    """Create-order failed in a way that may or may not have created the order (a 5xx, a timeout,
+    a dropped connection). The caller must not create it again blindly: it looks for the order in
+    the order list (cryptosdk.orders.reconcile), now or later.
+
+    Carries what that search needs: the request as sent, when the call began (`sent_at`, by the
+    client's clock) and the failure that left the outcome unknown (`cause`)."""
 
     default_code = "order_outcome_unknown"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        request: CreateOrderRequest | None = None,
+        sent_at: datetime | None = None,
+        cause: ExchangeError | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, request_id=request_id)
+        self.request = request
+        self.sent_at = sent_at
+        self.cause = cause
 
 
 class CredentialsError(RuntimeError):

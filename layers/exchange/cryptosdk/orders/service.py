@@ -42,6 +42,7 @@ from cryptosdk.exchange import errors
 from cryptosdk.exchange.models import CreateOrderRequest, ExchangeOrder, InstrumentRef, Rate
 from cryptosdk.orders import idempotency
 from cryptosdk.orders.polling.pacing import next_poll_delay, poll_interval_cap
+from cryptosdk.orders.reconcile import create_or_recover
 from cryptosdk.orders.validation import ValidatedOrder, validate_order
 from cryptosdk.runtime.observability import logger
 from cryptosdk.storage.answers import pending_answers
@@ -202,7 +203,9 @@ def _create_upstream(
     # A fixed order is honoured at the quote it was shown, so the quote travels with the create.
     claimed_rate = validated.rate if validated.request.rate_mode.value == "FIXED" else None
     try:
-        created = client.create_order(upstream_request(intent, claimed_rate))
+        # An unknown outcome is looked for in the order list at once (one read); only if the list
+        # does not show it is the intent left pending.
+        created = create_or_recover(client, upstream_request(intent, claimed_rate))
     except errors.OrderOutcomeUnknownError as exc:
         logger.warning(
             "create-order outcome unknown; left for reconciliation", order_id=intent.id, error=str(exc)

@@ -127,7 +127,7 @@ def place_again(
     """Place a confirmed-absent intent again under its own id. Raises StaleOrderError when another
     writer got there first (nothing was sent)."""
     # Lazy: the order service (and its validation imports) is needed only when intents exist.
-    from cryptosdk.orders.reconcile import RecentOrders
+    from cryptosdk.orders.reconcile import RecentOrders, create_or_recover
     from cryptosdk.orders.service import record_created, upstream_request
 
     now = clock()
@@ -158,7 +158,7 @@ def place_again(
         return Replaced(stored, stored.status != OrderStatus.PENDING_CREATE)
     logger.warning("placing an unknown create again", order_id=mine.id, attempt=attempt)
     try:
-        created = client.create_order(upstream_request(mine))
+        created = create_or_recover(client, upstream_request(mine))
     except errors.OrderOutcomeUnknownError:
         # Unknown again: settled by the same rule one window after this attempt.
         return Replaced(mine, changed=False)

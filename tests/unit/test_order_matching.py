@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from cryptosdk.exchange.client import MATCH_CLOCK_SKEW, find_matching_order
 from cryptosdk.exchange.models import ExchangeOrder
+from cryptosdk.orders.reconcile import MATCH_CLOCK_SKEW, find_matching_order
 from tests.integration.client.routes import ETH_ADDRESS, btc_to_eth
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
