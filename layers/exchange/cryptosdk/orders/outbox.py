@@ -14,7 +14,6 @@ before it; a TTL removal is no status change).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -117,15 +116,7 @@ def _order(order_id: str, image: Mapping[str, Any]) -> Order:
 # -- the stream function's record handler ---------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def default_publisher() -> EventPublisher:
-    """One publisher (and EventBridge client) per container."""
-    from cryptosdk.runtime.config import get_settings
-
-    return EventPublisher(get_settings().event_bus_name)
-
-
-def publish_record(record: DynamoDBRecord, publisher: EventPublisher | None = None) -> str | None:
+def publish_record(record: DynamoDBRecord, publisher: EventPublisher) -> str | None:
     """Publish the status change one stream record carries; the event id, or None when the record
     is no status change. Raises (failing this batch item) when the event did not reach the bus."""
     stream = record.dynamodb
@@ -138,7 +129,7 @@ def publish_record(record: DynamoDBRecord, publisher: EventPublisher | None = No
         )
         if event is None:
             return None
-        report = (publisher or default_publisher()).publish([event])
+        report = publisher.publish([event])
         if report.failed:
             raise EventNotPublishedError(f"event {event.event_id} refused: {'; '.join(report.errors)}")
     except Exception as exc:
