@@ -104,6 +104,7 @@ def _prime_publisher() -> None:
 
 
 def _prime_models() -> None:
+    # Lazy: runs once, before the snapshot; api.models is not a module the stream function loads.
     from pydantic import BaseModel
 
     from cryptosdk.api import models as api_models

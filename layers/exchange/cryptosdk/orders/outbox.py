@@ -23,6 +23,7 @@ from cryptosdk.domain.status import OrderStatus
 from cryptosdk.exchange.money import optional_decimal_text
 from cryptosdk.orders.events import EventPublisher, OrderStatusChanged
 from cryptosdk.runtime.observability import logger, metrics
+from cryptosdk.storage.items import item_to_order
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -103,8 +104,6 @@ def _status(order_id: str, value: Any, which: str) -> OrderStatus:
 
 
 def _order(order_id: str, image: Mapping[str, Any]) -> Order:
-    from cryptosdk.storage.items import item_to_order  # boto3-free, but only needed for a real change
-
     try:
         return item_to_order(image)
     except KeyError as exc:
