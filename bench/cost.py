@@ -247,32 +247,40 @@ def _order_request(n: int) -> tuple[Any, dict[str, Any]]:
 
 
 def _api_request(route: str, n: int, order_ids: dict[int, str]) -> Callable[[], Any]:
+    from cryptosdk.container import container
     from cryptosdk.orders import service as orders
     from cryptosdk.orders import validation
 
+    c = container()
     if route == "POST /addresses/validate":
         request, _ = _order_request(n)
-        return lambda: validation.validate_address("USDT", "TRC20", request.destination.address)
+        return lambda: validation.validate_address(
+            "USDT",
+            "TRC20",
+            request.destination.address,
+            client=c.exchange,
+            catalogue=c.instruments.catalogue(),
+        )
     if route == "POST /orders":
 
         def create() -> Any:
-            request, body = _order_request(n)
-            placement = orders.create_order(request, f"cost-key-{n}", body)
+            request, _ = _order_request(n)
+            placement = orders.place_order(request, f"cost-key-{n}", c.order_deps)
             order_ids[n] = placement.order_id
             return placement
 
         return create
     if route == "GET /orders/{orderId}":
-        return lambda: orders.get_order(order_ids[n], user_id=USER)
+        return lambda: orders.get_order(order_ids[n], c.orders, user_id=USER)
     if route == "GET /orders":
-        return lambda: orders.list_orders(USER, limit=20)
+        return lambda: orders.list_orders(USER, c.orders, limit=20)
     raise ValueError(f"unknown route {route}")
 
 
 def simulate(count: int, sandbox: Sandbox, meter: Meter, tally: Tally, max_minutes: int = 60) -> None:
+    from cryptosdk.container import container
     from cryptosdk.domain.order import utc_now
     from cryptosdk.domain.status import is_terminal
-    from cryptosdk.orders.polling.options import PollerOptions, default_deps
     from cryptosdk.orders.polling.run import poll_due_orders
 
     order_ids: dict[int, str] = {}
@@ -285,8 +293,8 @@ def simulate(count: int, sandbox: Sandbox, meter: Meter, tally: Tally, max_minut
     store = checker
     exchange_ids = {n: store.get(order_id).exchange_order_id for n, order_id in order_ids.items()}  # type: ignore[union-attr]
     base = utc_now()
-    options = PollerOptions.from_settings(_settings())
-    deps = default_deps(options.concurrency)
+    options = container().poller_options
+    deps = container().poller_deps
     last_request = max(at for at, _ in prices.API_REQUESTS)
     for minute in range(1, max_minutes + 1):
         for at, kind in prices.LIFECYCLE_MINUTES:
@@ -336,9 +344,9 @@ def _fixed(at: datetime) -> Callable[[], datetime]:
 
 
 def _settings() -> Any:
-    from cryptosdk.runtime.config import get_settings
+    from cryptosdk.container import container
 
-    return get_settings()
+    return container().settings
 
 
 def _stored_item_bytes(store: Any, order_id: str) -> int:

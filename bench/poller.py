@@ -335,13 +335,14 @@ def run_poller(spec: RunSpec, start: Any = None) -> RunResult:
     _quiet_environment()
     from cryptosdk.exchange.client import ExchangeClient
     from cryptosdk.exchange.retry import RetryPolicy
-    from cryptosdk.orders.polling.options import PollerDeps, PollerOptions, dynamodb_client
+    from cryptosdk.orders.polling.options import PollerDeps, PollerOptions
     from cryptosdk.orders.polling.run import poll_due_orders
+    from cryptosdk.runtime.aws_sdk import dynamodb_client
     from cryptosdk.storage.orders import OrderStore
 
     # The poller's own client configuration, pointed at the local endpoint.
     dynamodb = dynamodb_client(
-        spec.concurrency, endpoint_url=spec.dynamodb_endpoint, region_name=REGION, **LOCAL_CREDENTIALS
+        spec.concurrency + 4, endpoint_url=spec.dynamodb_endpoint, region_name=REGION, **LOCAL_CREDENTIALS
     )
     items = ItemsRead(dynamodb)
     deps = PollerDeps(
@@ -370,10 +371,10 @@ def run_floor(spec: RunSpec, upstream: Sequence[Any], ids: Sequence[str]) -> flo
     _quiet_environment()
     from cryptosdk.exchange.client import ExchangeClient
     from cryptosdk.exchange.retry import RetryPolicy
-    from cryptosdk.orders.polling.options import dynamodb_client
+    from cryptosdk.runtime.aws_sdk import dynamodb_client
 
     dynamodb = dynamodb_client(
-        spec.concurrency, endpoint_url=spec.dynamodb_endpoint, region_name=REGION, **LOCAL_CREDENTIALS
+        spec.concurrency + 4, endpoint_url=spec.dynamodb_endpoint, region_name=REGION, **LOCAL_CREDENTIALS
     )
     client = ExchangeClient(
         spec.sandbox_url, _keys(), pool_size=spec.concurrency * 2, retry=RetryPolicy(max_attempts=4)

@@ -20,6 +20,8 @@ from cryptosdk.api.models import (
     OrderOut,
 )
 from cryptosdk.api.resolver import build_resolver, error_responses, json_response, resolve, token_subject
+from cryptosdk.container import container
+from cryptosdk.orders import service, validation
 from cryptosdk.runtime.observability import logger, metrics, traced
 
 app = build_resolver()
@@ -43,9 +45,15 @@ app = build_resolver()
 def validate_address(
     body: Annotated[AddressValidateBody, Body(openapi_examples=api_examples.VALIDATE_ADDRESS_REQUEST)],
 ) -> Response[str]:
-    from cryptosdk.orders.validation import validate_address as check
-
-    verdict = check(body.currency, body.network, body.address, body.memo or None)
+    c = container()
+    verdict = validation.validate_address(
+        body.currency,
+        body.network,
+        body.address,
+        body.memo or None,
+        client=c.exchange,
+        catalogue=c.instruments.catalogue(),
+    )
     return json_response(200, AddressVerdictOut.from_verdict(verdict).model_dump(mode="json", by_alias=True))
 
 
@@ -79,14 +87,12 @@ def create_order(
         ),
     ],
 ) -> Response[str]:
-    from cryptosdk.orders.service import create_order as place
-    from cryptosdk.orders.service import get_order
-
-    subject = token_subject(app)
+    c = container()
+    subject = token_subject(app, c.settings.auth_mode)
     request = body.to_domain(user_id=subject or body.user_id)
-    placement = place(request, idempotency_key)
+    placement = service.place_order(request, idempotency_key, c.order_deps)
     # A replay (or a pending outcome) reads the stored order; a fresh placement already holds it.
-    order = placement.order or get_order(placement.order_id)
+    order = placement.order or service.get_order(placement.order_id, c.orders)
     metrics.add_metric(
         name="OrdersPlaced" if placement.created else "OrdersPending", unit=MetricUnit.Count, value=1
     )
@@ -103,9 +109,7 @@ def create_order(
 )
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from cryptosdk.orders.service import register_lambda_context
-
-    register_lambda_context(context)
+    service.register_lambda_context(context, container().order_deps)
     return resolve(app, event, context)
 
 

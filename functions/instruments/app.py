@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,6 +14,8 @@ from cryptosdk import snapstart
 from cryptosdk.api import examples as api_examples
 from cryptosdk.api.models import Code, DecimalString, InstrumentOut, InstrumentsOut, LegOut, RateOut
 from cryptosdk.api.resolver import build_resolver, error_responses, json_response, resolve
+from cryptosdk.container import container
+from cryptosdk.exchange.models import RateRequest
 from cryptosdk.runtime.observability import logger, metrics, traced
 
 app = build_resolver()
@@ -40,9 +43,7 @@ def list_instruments(
         Query(description="Only this kind", openapi_examples=api_examples.param("Crypto only", "crypto")),
     ] = None,
 ) -> Response[str]:
-    from cryptosdk.orders.instruments import get_catalogue
-
-    catalogue = get_catalogue()
+    catalogue = container().instruments.catalogue()
     body = InstrumentsOut(instruments=[InstrumentOut.from_instrument(i) for i in catalogue.of_kind(kind)])
     return json_response(200, body.model_dump(mode="json", by_alias=True))
 
@@ -88,11 +89,6 @@ def get_rate(
         Query(alias="rateMode", openapi_examples=api_examples.param("Floating rate", "FLOATING")),
     ] = "FLOATING",
 ) -> Response[str]:
-    from decimal import Decimal
-
-    from cryptosdk.exchange.client import get_client
-    from cryptosdk.exchange.models import RateRequest
-
     request = RateRequest(
         instrument_from_currency_title=from_,
         instrument_from_network_title=from_network,
@@ -102,7 +98,7 @@ def get_rate(
         claimed_deposit_amount_currency=from_ if amount is not None else None,
         rate_mode=rate_mode,
     )
-    rate = get_client().get_rate(request)
+    rate = container().exchange.get_rate(request)
     body = RateOut.from_rate(
         rate,
         LegOut(currency=from_, network=from_network),

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cryptosdk import snapstart
+from cryptosdk.container import container
 from cryptosdk.orders.outbox import publish_record
 from cryptosdk.runtime.observability import logger, metrics
 
@@ -22,7 +23,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> str | None:
-    return publish_record(record)
+    return publish_record(record, container().publisher)
 
 
 # The records carry users' orders: never log the event itself.

@@ -13,6 +13,9 @@ from cryptosdk import snapstart
 from cryptosdk.api import examples as api_examples
 from cryptosdk.api.models import Ident, OrderOut, OrdersPage
 from cryptosdk.api.resolver import build_resolver, error_responses, json_response, resolve, token_subject
+from cryptosdk.container import container
+from cryptosdk.domain.order import AccessDeniedError, FieldError, ValidationFailedError
+from cryptosdk.orders import service
 from cryptosdk.runtime.observability import logger, metrics, traced
 
 app = build_resolver()
@@ -41,9 +44,8 @@ def get_order(
         ),
     ],
 ) -> Response[str]:
-    from cryptosdk.orders.service import get_order as read
-
-    order = read(order_id, user_id=token_subject(app))
+    c = container()
+    order = service.get_order(order_id, c.orders, user_id=token_subject(app, c.settings.auth_mode))
     return json_response(200, OrderOut.from_order(order).model_dump(mode="json", by_alias=True))
 
 
@@ -78,10 +80,8 @@ def list_orders(
         ),
     ] = None,
 ) -> Response[str]:
-    from cryptosdk.domain.order import AccessDeniedError, FieldError, ValidationFailedError
-    from cryptosdk.orders.service import list_orders as read
-
-    subject = token_subject(app)
+    c = container()
+    subject = token_subject(app, c.settings.auth_mode)
     if subject is not None and user_id is not None and user_id != subject:
         raise AccessDeniedError("You can only list your own orders.")
     owner = subject or user_id
@@ -89,7 +89,7 @@ def list_orders(
         raise ValidationFailedError(
             [FieldError(field="userId", reason="The userId query parameter is required.")]
         )
-    orders, next_cursor = read(owner, limit, cursor or None)
+    orders, next_cursor = service.list_orders(owner, c.orders, limit, cursor or None)
     page = OrdersPage(orders=[OrderOut.from_order(o) for o in orders], next_cursor=next_cursor)
     return json_response(200, page.model_dump(mode="json", by_alias=True))
 
@@ -118,9 +118,16 @@ def refresh(
         ),
     ],
 ) -> Response[str]:
+    # Lazy: the poll flow and the exchange client (~115 ms) serve this route only, not the GETs.
     from cryptosdk.orders.refresh import refresh_order
 
-    order = refresh_order(order_id, user_id=token_subject(app))
+    c = container()
+    order = refresh_order(
+        order_id,
+        deps=c.poller_deps,
+        options=c.poller_options,
+        user_id=token_subject(app, c.settings.auth_mode),
+    )
     return json_response(200, OrderOut.from_order(order).model_dump(mode="json", by_alias=True))
 
 

@@ -15,6 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from cryptosdk import snapstart
+from cryptosdk.container import container
+from cryptosdk.orders.polling.run import poll_due_orders
 from cryptosdk.runtime.observability import logger, metrics, traced
 
 
@@ -34,9 +36,13 @@ class PollEvent(EventBridgeModel):
 @metrics.log_metrics
 @event_parser(model=PollEvent)
 def lambda_handler(event: PollEvent, context: LambdaContext) -> dict[str, Any]:
-    from cryptosdk.orders.polling.run import poll_due_orders
-
-    summary = poll_due_orders(event.detail.shards, remaining_ms=context.get_remaining_time_in_millis)
+    c = container()
+    summary = poll_due_orders(
+        event.detail.shards,
+        deps=c.poller_deps,
+        options=c.poller_options,
+        remaining_ms=context.get_remaining_time_in_millis,
+    )
     return summary.as_dict()
 
 

@@ -122,12 +122,12 @@ def test_each_test_gets_a_fresh_world(aws: AwsStack, run: int) -> None:
 
 
 def test_cached_settings_follow_the_fixture(aws: AwsStack) -> None:
-    from cryptosdk.runtime.config import get_settings
+    from cryptosdk.container import container
 
     os.environ["EXCHANGE_API_URL"] = "http://127.0.0.1:9"
     try:
-        assert get_settings().orders_table == aws.orders_table
-        assert get_settings().event_bus_name == aws.event_bus_name
+        assert container().settings.orders_table == aws.orders_table
+        assert container().settings.event_bus_name == aws.event_bus_name
     finally:
         del os.environ["EXCHANGE_API_URL"]
 
@@ -141,8 +141,8 @@ def test_provision_is_repeatable_and_replaces_the_secret(aws: AwsStack) -> None:
 
 
 def test_app_env_points_at_the_sandbox(app_env: AwsStack, sandbox: Any) -> None:
-    from cryptosdk.runtime.config import get_settings
+    from cryptosdk.container import container
 
-    settings = get_settings()
+    settings = container().settings
     assert settings.exchange_api_url == sandbox.url
     assert settings.orders_table == app_env.orders_table

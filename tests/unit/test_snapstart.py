@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from cryptosdk import snapstart
+from cryptosdk.container import container, reset_container
 
 ENV = {
     "ORDERS_TABLE": "orders",
@@ -26,26 +27,11 @@ ENV = {
 
 @pytest.fixture
 def stack_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from cryptosdk.exchange import client
-    from cryptosdk.orders import instruments
-    from cryptosdk.orders import service as orders
-    from cryptosdk.orders.polling import options as poller
-    from cryptosdk.runtime import config
-    from cryptosdk.storage import orders as storage
-
-    def forget() -> None:
-        config.get_settings.cache_clear()
-        client.get_client.cache_clear()
-        storage.reset_store()
-        orders.reset_idempotency()
-        poller.clear_default_deps()
-        instruments.reset_cache()
-
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    forget()
+    reset_container()
     yield
-    forget()
+    reset_container()
 
 
 @pytest.fixture
@@ -67,10 +53,7 @@ def test_outside_lambda_nothing_is_registered(monkeypatch: pytest.MonkeyPatch) -
 def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
     stack_env: None, runtime: dict[str, list[Callable[[], None]]]
 ) -> None:
-    from cryptosdk.exchange import client, models
-    from cryptosdk.orders.polling import options as poller
-    from cryptosdk.storage import answers
-    from cryptosdk.storage import orders as storage
+    from cryptosdk.exchange import models
 
     needs = (snapstart.STORE, snapstart.EXCHANGE, snapstart.IDEMPOTENCY, snapstart.POLLER, snapstart.MODELS)
     assert snapstart.register(*needs, modules=("cryptosdk.orders.validation",)) is True
@@ -79,12 +62,12 @@ def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
 
     runtime["before"][0]()  # a connection attempt would raise: sockets are blocked
 
-    store = storage.get_store()
-    assert "_client" in vars(store)
-    assert client.get_client.cache_info().currsize == 1
-    assert answers.pending_answers.cache_info().currsize == 1
-    assert poller._container_deps.cache_info().currsize == 1
-    keys = client.get_client().keys
+    built = container()
+    assert "_client" in vars(built.orders)
+    for part in ("exchange", "answers", "poller_deps", "dynamodb"):
+        assert built.built(part) is not None, part
+    assert built.built("publisher") is None  # not a need of this function: never built
+    keys = built.exchange.keys
     assert "client" in vars(keys)  # the Secrets Manager client is built...
     assert type(models.Rate.__pydantic_validator__).__name__ == "SchemaValidator"
     assert "cryptosdk.orders.validation" in sys.modules
@@ -95,21 +78,21 @@ def test_the_snapshot_holds_clients_and_models_but_no_connection_or_secret(
 def test_a_restore_reseeds_and_empties_what_must_be_fresh(
     stack_env: None, runtime: dict[str, list[Callable[[], None]]]
 ) -> None:
-    from cryptosdk.exchange import client
     from cryptosdk.exchange.secrets import ApiKeys
-    from cryptosdk.orders import instruments
+    from cryptosdk.orders.instruments import Catalogue
 
     snapstart.register(snapstart.STORE, snapstart.EXCHANGE, snapstart.IDEMPOTENCY, snapstart.POLLER)
     runtime["before"][0]()
     random.seed(1234)
     snapshot_sequence = [random.random() for _ in range(3)]
     random.seed(1234)  # as every environment restored from one snapshot would be
-    instruments._memory = (float("inf"), instruments.Catalogue(()))
-    keys = client.get_client().keys
+    catalogue = container().instruments
+    catalogue._memory = (float("inf"), Catalogue(()))
+    keys = container().exchange.keys
     vars(keys)["_cached"] = (0.0, ApiKeys(publicKey="pk", secretKey="sk"))  # as if read before
 
     runtime["after"][0]()
 
     assert [random.random() for _ in range(3)] != snapshot_sequence
-    assert instruments._memory is None
+    assert catalogue._memory is None
     assert vars(keys)["_cached"] is None

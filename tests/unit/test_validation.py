@@ -7,7 +7,9 @@ from decimal import Decimal
 import pytest
 
 from cryptosdk.domain.order import Leg, OrderRequest, Party, RateMode, ValidationFailedError
+from cryptosdk.exchange.client import ExchangeClient
 from cryptosdk.exchange.models import Instrument
+from cryptosdk.exchange.secrets import StaticKeyProvider
 from cryptosdk.orders.instruments import Catalogue
 from cryptosdk.orders.validation import check_amount, check_party_format, validate_order
 
@@ -17,6 +19,8 @@ XRP = Instrument(currency_title="XRP", network_title="XRP", precision_decimals=6
 OMG = Instrument(currency_title="OMG", network_title="ERC20", precision_decimals=18, is_active=False)
 USD = Instrument(currency_title="USD", network_title="USD", precision_decimals=2, instrument_type="fiat")
 CATALOGUE = Catalogue((BTC, ETH, XRP, OMG, USD))
+# Local checks refuse these requests before any upstream call: a call would fail to connect.
+UNREACHABLE = ExchangeClient("https://exchange.invalid", StaticKeyProvider("pk", "sk"))
 
 BTC_ADDRESS = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 ETH_ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -38,7 +42,7 @@ def request(**changes: object) -> OrderRequest:
 
 def reasons(req: OrderRequest) -> dict[str, str]:
     with pytest.raises(ValidationFailedError) as caught:
-        validate_order(req, catalogue=CATALOGUE)
+        validate_order(req, client=UNREACHABLE, catalogue=CATALOGUE)
     return {f.field: f.reason for f in caught.value.fields}
 
 

@@ -26,6 +26,8 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from cryptosdk.container import Container, container
+
 # What a function's first request needs; each handler names its own (see before_snapshot).
 EXCHANGE = "exchange"  # the signed exchange client (keys from Secrets Manager)
 STORE = "store"  # the orders table through OrderStore
@@ -63,55 +65,46 @@ def before_snapshot(*needs: str, modules: Iterable[str] = ()) -> None:
 def after_restore() -> None:
     """Re-create what must be unique or fresh in each environment restored from the snapshot."""
     random.seed()  # from os.urandom: no two restored environments share a jitter sequence
-    for pool_owner in _pool_owners():
+    built = container()
+    for pool_owner in _pool_owners(built):
         pool_owner()
-    from cryptosdk.exchange.client import get_client
-
-    if get_client.cache_info().currsize:
-        forget = getattr(get_client().keys, "forget", None)
+    exchange = built.built("exchange")
+    if exchange is not None:
+        forget = getattr(exchange.keys, "forget", None)
         if forget is not None:
             forget()  # the exchange key pair (nothing is read before the snapshot: a rule, not luck)
-    from cryptosdk.orders.instruments import reset_cache
-
-    reset_cache()
+    instruments = built.built("instruments")
+    if instruments is not None:
+        instruments.forget()
 
 
 # -- primers: construct, never call -------------------------------------------------------------
 
 
 def _prime_exchange() -> None:
-    from cryptosdk.exchange.client import get_client
-
-    _ = getattr(get_client().keys, "client", None)  # the Secrets Manager client, never called
+    _ = getattr(container().exchange.keys, "client", None)  # the Secrets Manager client, never called
 
 
 def _prime_store() -> None:
-    from cryptosdk.storage.orders import get_store
-
-    _ = get_store()._client
-    _ = get_store()._codec
+    store = container().orders
+    _ = store._client
+    _ = store._codec
 
 
 def _prime_idempotency() -> None:
-    from cryptosdk.storage.answers import pending_answers
-
-    pending_answers()
+    _ = container().answers.client
 
 
 def _prime_poller() -> None:
-    from cryptosdk.orders.polling.options import default_deps
-
-    deps = default_deps()
-    _ = deps.store._client
+    _ = container().poller_deps.store._client
 
 
 def _prime_publisher() -> None:
-    from cryptosdk.orders.outbox import default_publisher
-
-    _ = default_publisher()._client
+    _ = container().publisher._client
 
 
 def _prime_models() -> None:
+    # Lazy: runs once, before the snapshot; api.models is not a module the stream function loads.
     from pydantic import BaseModel
 
     from cryptosdk.api import models as api_models
@@ -138,38 +131,29 @@ _PRIMERS: dict[str, Callable[[], None]] = {
 }
 
 
-def _pool_owners() -> list[Callable[[], None]]:
+def _pool_owners(built: Container) -> list[Callable[[], None]]:
     """Closers of the connection pools built before the snapshot. Each is empty (nothing is called
     before it) and reopens on first use; closing them makes that a rule rather than luck."""
     closers: list[Callable[[], None]] = []
-    from cryptosdk.exchange.client import get_client
-
-    if get_client.cache_info().currsize:
-        closers.append(get_client().close)
-    closers += [client.close for client in _boto3_clients()]
+    exchange = built.built("exchange")
+    if exchange is not None:
+        closers.append(exchange.close)
+    closers += [client.close for client in _boto3_clients(built)]
     return closers
 
 
-def _built(owner: Any, attribute: str) -> Any:
+def _cached(owner: Any, attribute: str) -> Any:
     """A cached_property's value if it was built, without building it."""
     return vars(owner).get(attribute) if owner is not None else None
 
 
-def _boto3_clients() -> list[Any]:
-    from cryptosdk.exchange.client import get_client
-    from cryptosdk.orders import outbox
-    from cryptosdk.orders.polling import options as poller
-    from cryptosdk.storage import answers
-    from cryptosdk.storage import orders as storage
-
-    clients = [_built(storage._STORE, "_client")]
-    if get_client.cache_info().currsize:
-        clients.append(_built(get_client().keys, "client"))
-    if answers.pending_answers.cache_info().currsize:
-        clients.append(answers.pending_answers().client)
-    if poller._container_deps.cache_info().currsize:
-        deps = poller.default_deps()
-        clients.append(_built(deps.store, "_client"))
-    if outbox.default_publisher.cache_info().currsize:
-        clients.append(_built(outbox.default_publisher(), "_client"))
+def _boto3_clients(built: Container) -> list[Any]:
+    """The boto3 clients the container built: its DynamoDB client (every store's), the Secrets
+    Manager client of the exchange keys and the publisher's EventBridge client."""
+    exchange = built.built("exchange")
+    clients = [
+        built.built("dynamodb"),
+        _cached(exchange.keys if exchange is not None else None, "client"),
+        _cached(built.built("publisher"), "_client"),
+    ]
     return [client for client in clients if client is not None]

@@ -122,18 +122,11 @@ Call = Callable[..., Answer]
 
 @pytest.fixture(autouse=True)
 def _fresh_layer_caches() -> Iterator[None]:
-    from cryptosdk.orders import instruments
-    from cryptosdk.orders import service as orders
-    from cryptosdk.storage import orders as storage
+    from cryptosdk.container import reset_container
 
-    def clear() -> None:
-        storage.reset_store()
-        instruments.reset_cache()
-        orders.reset_idempotency()
-
-    clear()
+    reset_container()
     yield
-    clear()
+    reset_container()
 
 
 @pytest.fixture
@@ -154,10 +147,10 @@ def api(app_env: Any, monkeypatch: pytest.MonkeyPatch) -> Call:
 
 @pytest.fixture
 def jwt_mode(api: Call, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cryptosdk.runtime.config import get_settings
+    from cryptosdk.container import reset_container
 
     monkeypatch.setenv("AUTH_MODE", "JWT")
-    get_settings.cache_clear()
+    reset_container()
 
 
 @pytest.fixture

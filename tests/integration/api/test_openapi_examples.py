@@ -71,20 +71,18 @@ def _order_id(api: Call) -> str:
 
 
 def _short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cryptosdk.exchange import client
-    from cryptosdk.runtime import config
+    from cryptosdk.container import reset_container
 
     monkeypatch.setenv("EXCHANGE_READ_TIMEOUT", "0.3")
     monkeypatch.setenv("EXCHANGE_MAX_ATTEMPTS", "1")
-    config.get_settings.cache_clear()
-    client.get_client.cache_clear()
+    reset_container()
 
 
 def _jwt(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cryptosdk.runtime.config import get_settings
+    from cryptosdk.container import reset_container
 
     monkeypatch.setenv("AUTH_MODE", "JWT")
-    get_settings.cache_clear()
+    reset_container()
 
 
 def _in_progress(api: Call, faults: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> Answer:

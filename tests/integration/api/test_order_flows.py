@@ -153,7 +153,7 @@ def fail_order_updates(table_name: str) -> None:
 
 def test_crash_between_create_and_store_leaves_a_reconcilable_intent(api: Call, aws: Any) -> None:
     # A unique amount so the search cannot confuse this order with an earlier test's.
-    from cryptosdk.exchange.client import get_client
+    from cryptosdk.container import container
     from cryptosdk.orders.reconcile import find_matching_order
     from cryptosdk.orders.service import upstream_request
     from cryptosdk.storage.items import item_to_order
@@ -178,7 +178,7 @@ def test_crash_between_create_and_store_leaves_a_reconcilable_intent(api: Call, 
     assert schedule["pollShard"]
     assert schedule["nextPollAt"]
     intent = item_to_order(item)
-    upstream = get_client().list_orders(limit=20)
+    upstream = container().exchange.list_orders(limit=20)
     since = intent.created_at - timedelta(seconds=1)
     match = find_matching_order(upstream, upstream_request(intent), since=since)
     assert match is not None

@@ -49,12 +49,12 @@ def test_instruments_lists_the_catalogue_and_filters_by_kind(api: Call) -> None:
 
 
 def test_instruments_cost_one_upstream_call_per_cache_period(api: Call, sandbox: Any) -> None:
-    from cryptosdk.orders import instruments
+    from cryptosdk.container import container
 
     requests.delete(f"{sandbox.url}/_sandbox/stats", timeout=5)
     for _ in range(3):
         assert api("GET", "/instruments").status == 200
-        instruments.reset_cache()  # a new container: memory empty, the shared item still warm
+        container().instruments.forget()  # a new container: memory empty, the shared item still warm
     stats = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()
     assert stats["requests"]["/api/v2/instruments/public"] == 1
 
@@ -287,13 +287,11 @@ def test_upstream_failures_map_to_our_answers(
 
 
 def test_upstream_timeout_is_504(api: Call, faults: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cryptosdk.exchange import client
-    from cryptosdk.runtime import config
+    from cryptosdk.container import reset_container
 
     monkeypatch.setenv("EXCHANGE_READ_TIMEOUT", "0.3")
     monkeypatch.setenv("EXCHANGE_MAX_ATTEMPTS", "1")
-    config.get_settings.cache_clear()
-    client.get_client.cache_clear()
+    reset_container()
     faults(endpoint="/api/v2/rates/public/one", kind="hang", hangSeconds=2)
     assert_error_shape(api("GET", "/rates", query=RATE_QUERY), 504, "upstream_timeout")
 

@@ -14,7 +14,6 @@ from moto import mock_aws
 from cryptosdk.exchange import errors
 from cryptosdk.exchange.client import ORDERS_PATH, ExchangeClient
 from cryptosdk.exchange.secrets import SecretsManagerKeyProvider
-from cryptosdk.runtime.config import get_settings
 from local.sandbox import SandboxServer
 from tests.integration.client.conftest import SandboxControl
 
@@ -76,10 +75,10 @@ def test_exchange_rotated_but_secret_not_yet_reports_auth_error(
     assert control.requests_to(ORDERS_PATH) == 1  # the forced re-read found the same stale key
 
 
-def test_get_client_builds_from_settings_without_reading_the_secret(
+def test_the_container_builds_the_client_from_settings_without_reading_the_secret(
     sandbox: SandboxServer, secretsmanager: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cryptosdk.exchange.client import get_client
+    from cryptosdk.container import container, reset_container
 
     set_sandbox_key(sandbox, "factory-secret")
     env = {
@@ -91,16 +90,14 @@ def test_get_client_builds_from_settings_without_reading_the_secret(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    get_client.cache_clear()
+    reset_container()
     try:
-        client = get_client()  # no secret exists yet: building the client must not read it
-        assert get_client() is client
+        client = container().exchange  # no secret exists yet: building the client must not read it
+        assert container().exchange is client
         secretsmanager.create_secret(  # type: ignore[attr-defined]
             Name=SECRET_ID, SecretString=json.dumps({"publicKey": PUBLIC, "secretKey": "factory-secret"})
         )
         assert client.list_orders() == []
         assert client.get_instrument("BTC", "BTC").currency_title == "BTC"
     finally:
-        get_client.cache_clear()
-        get_settings.cache_clear()
+        reset_container()

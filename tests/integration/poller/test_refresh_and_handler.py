@@ -142,21 +142,18 @@ def test_a_malformed_event_is_refused_before_any_work(app_env: Any, world: World
     assert world.stored(order).version == 1
 
 
-def test_default_dependencies_are_built_once_per_container_and_concurrency(
-    app_env: Any, world: World
-) -> None:
-    from cryptosdk.exchange import client
-    from cryptosdk.orders.polling.options import default_deps
+def test_dependencies_are_built_once_per_container(app_env: Any, world: World) -> None:
+    from cryptosdk.container import container, reset_container
 
-    run = default_deps(4)
-    refresh = default_deps(1)
+    built = container()
+    deps = built.poller_deps
 
-    assert default_deps(4) is run  # no new DynamoDB client per invocation
-    assert default_deps(1) is refresh
-    assert refresh is not run  # its DynamoDB pool is sized for its own concurrency
-    assert refresh.client is run.client  # one pooled exchange session for both
-    client.get_client.cache_clear()  # what a fresh container (or a test's new stack) sees
-    assert default_deps(4) is not run
+    assert container().poller_deps is deps  # no new DynamoDB client per invocation
+    assert deps.store is built.orders  # the poller and the API routes share one store...
+    assert deps.store._client is built.answers.client  # ...and one DynamoDB client for both tables
+    assert deps.client is built.order_deps.client  # one pooled exchange session for every use
+    reset_container()  # what a fresh container (or a test's new stack) sees
+    assert container().poller_deps is not deps
 
 
 def _emitted_metrics(output: str) -> dict[str, float]:

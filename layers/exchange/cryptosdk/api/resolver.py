@@ -12,6 +12,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from cryptosdk.api.body import precheck_body
 from cryptosdk.api.error_mapping import ErrorAnswer, answer_for, validation_answer
+from cryptosdk.api.examples import ERROR_EXAMPLE_FOR_STATUS, ERRORS, example
+from cryptosdk.api.models import PATTERN_REASONS, ErrorResponse, GatewayRefusal
+from cryptosdk.domain.order import UnauthenticatedError
 from cryptosdk.runtime.observability import logger
 
 JSON = "application/json"
@@ -47,8 +50,6 @@ def error_responses(
     as its example (`examples` picks another error code's for a status). Statuses in `extra` are
     answered by our code (ErrorResponse); 401/403 also by API Gateway's auth (GatewayRefusal).
     `with_body` for every POST: the shared body checks run on any body sent, needed or not."""
-    from cryptosdk.api.examples import ERROR_EXAMPLE_FOR_STATUS, ERRORS, example
-
     codes = sorted(set(ERROR_RESPONSES) | set(extra) | set(AUTH_REFUSALS))
     if not with_body:
         # 400 and 415 judge a body (encoding, JSON, Content-Type); a bodiless route gives a 400
@@ -80,8 +81,6 @@ def error_responses(
 
 
 def _error_model(ours: bool, gateway: bool) -> Any:
-    from cryptosdk.api.models import ErrorResponse, GatewayRefusal
-
     if ours and gateway:
         return ErrorResponse | GatewayRefusal
     return ErrorResponse if ours else GatewayRefusal
@@ -128,8 +127,6 @@ def build_resolver() -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[str]:
-        from cryptosdk.api.models import PATTERN_REASONS
-
         return error_response(validation_answer(list(exc.errors()), PATTERN_REASONS), _request_id(app))
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
@@ -172,19 +169,11 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
 # -- caller identity --------------------------------------------------------------------------
 
 
-def _auth_mode() -> str:
-    from cryptosdk.runtime.config import get_settings
-
-    return get_settings().auth_mode
-
-
-def token_subject(app: APIGatewayHttpResolver) -> str | None:
-    """The caller's user id when API Gateway checked a JWT (AUTH_MODE=JWT), else None."""
-    if _auth_mode() != "JWT":
+def token_subject(app: APIGatewayHttpResolver, auth_mode: str) -> str | None:
+    """The caller's user id when API Gateway checked a JWT (`auth_mode` JWT: AUTH_MODE), else None."""
+    if auth_mode != "JWT":
         return None
     subject = app.current_event.request_context.authorizer.jwt_claim.get("sub")
     if not subject:
-        from cryptosdk.domain.order import UnauthenticatedError
-
         raise UnauthenticatedError("The token carries no subject.")
     return str(subject)

@@ -15,7 +15,7 @@ Outside Lambda (`pip install ./layers/exchange`)::
     client = ExchangeClient("https://exchange.example", StaticKeyProvider(public_key, secret_key))
     instruments = client.list_instruments()
 
-In Lambda, `get_client()` builds one from the environment with keys from Secrets Manager.
+In Lambda, `cryptosdk.container` builds one from the environment with keys from Secrets Manager.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, Literal
 
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -344,23 +343,3 @@ class ExchangeClient:
             logger.info("exchange call", **fields)
         else:
             logger.warning("exchange call failed", **fields)
-
-
-@lru_cache(maxsize=1)
-def get_client() -> ExchangeClient:
-    """The process-wide client (one pooled session, keys from Secrets Manager), built on first use."""
-    from cryptosdk.exchange.secrets import SecretsManagerKeyProvider
-    from cryptosdk.runtime.config import get_settings
-    from cryptosdk.runtime.observability import count_exchange_attempt
-
-    settings = get_settings()
-    keys = SecretsManagerKeyProvider(settings.exchange_secret_id, max_age=settings.secret_max_age_seconds)
-    return ExchangeClient(
-        settings.exchange_api_url,
-        keys,
-        connect_timeout=settings.connect_timeout_seconds,
-        read_timeout=settings.read_timeout_seconds,
-        retry=RetryPolicy(max_attempts=settings.max_attempts),
-        pool_size=max(DEFAULT_POOL_SIZE, settings.poller_concurrency * 2),
-        on_attempt=count_exchange_attempt,
-    )

@@ -29,15 +29,6 @@ from cryptosdk.domain.order import ChangeCause, Order
 # integration gives up at 30 s): a first request whose intent is older cannot still be running.
 DEFAULT_IN_FLIGHT = timedelta(seconds=30)
 
-_in_flight = DEFAULT_IN_FLIGHT
-
-
-def set_in_flight_window(window: timedelta) -> None:
-    """How long a first request may still be running after its intent: the function's timeout,
-    read from the Lambda context at the start of an invocation (its remaining time then)."""
-    global _in_flight
-    _in_flight = window
-
 
 def in_progress_error() -> Exception:
     """The error the API maps to 409 `request_in_progress` (Powertools' own class, imported only
@@ -53,5 +44,7 @@ def created_by_request(order: Order) -> bool:
     return len(history) > 1 and history[1].cause == ChangeCause.EXCHANGE
 
 
-def maybe_in_flight(order: Order, now: datetime) -> bool:
-    return now < order.created_at + _in_flight
+def maybe_in_flight(order: Order, now: datetime, window: timedelta = DEFAULT_IN_FLIGHT) -> bool:
+    """Whether the request that recorded `order` may still be running: `window` is how long a
+    first request may run (the function's timeout)."""
+    return now < order.created_at + window

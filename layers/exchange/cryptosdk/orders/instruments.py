@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -19,7 +19,6 @@ from cryptosdk.domain.order import utc_now
 from cryptosdk.exchange.models import Instrument
 
 if TYPE_CHECKING:
-    from cryptosdk.exchange.client import ExchangeClient
     from cryptosdk.storage.orders import OrderStore
 
 SHARED_CACHE_KEY = "cache#instruments"
@@ -42,17 +41,6 @@ class Catalogue:
         return [i for i in self.instruments if i.instrument_type.lower() == kind.lower()]
 
 
-_lock = threading.Lock()
-_memory: tuple[float, Catalogue] | None = None
-
-
-def reset_cache() -> None:
-    """Forget the in-memory copy (tests; the shared item expires on its own)."""
-    global _memory
-    with _lock:
-        _memory = None
-
-
 def _encode(instruments: Iterable[Instrument]) -> str:
     return json.dumps([i.to_wire() for i in instruments], separators=(",", ":"))
 
@@ -65,45 +53,42 @@ def _decode(payload: str) -> Catalogue | None:
         return None
 
 
-def get_catalogue(
-    client: ExchangeClient | None = None,
-    store: OrderStore | None = None,
-    *,
-    ttl_seconds: int | None = None,
-    now: datetime | None = None,
-) -> Catalogue:
-    global _memory
-    if ttl_seconds is None:
-        from cryptosdk.runtime.config import get_settings
+class InstrumentCache:
+    """The catalogue for one container: in memory for `ttl_seconds`, then the shared item, then
+    `upstream` (the exchange's list; called only on a miss of both)."""
 
-        ttl_seconds = get_settings().instruments_cache_seconds
-    with _lock:
-        cached = _memory
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        catalogue = _from_shared_or_upstream(client, store, ttl_seconds, now or utc_now())
-        if ttl_seconds > 0:
-            _memory = (time.monotonic() + ttl_seconds, catalogue)
-        return catalogue
+    def __init__(
+        self, upstream: Callable[[], Iterable[Instrument]], store: OrderStore, ttl_seconds: int
+    ) -> None:
+        self._upstream = upstream
+        self._store = store
+        self.ttl_seconds = ttl_seconds
+        self._lock = threading.Lock()
+        self._memory: tuple[float, Catalogue] | None = None
 
+    def forget(self) -> None:
+        """Forget the in-memory copy (a SnapStart restore; the shared item expires on its own)."""
+        with self._lock:
+            self._memory = None
 
-def _from_shared_or_upstream(
-    client: ExchangeClient | None, store: OrderStore | None, ttl_seconds: int, now: datetime
-) -> Catalogue:
-    if store is None:
-        from cryptosdk.storage.orders import get_store
-
-        store = get_store()
-    if ttl_seconds > 0:
-        payload = store.read_cache(SHARED_CACHE_KEY, now)
-        catalogue = _decode(payload) if payload else None
-        if catalogue is not None:
+    def catalogue(self, now: datetime | None = None) -> Catalogue:
+        with self._lock:
+            cached = self._memory
+            if cached is not None and cached[0] > time.monotonic():
+                return cached[1]
+            catalogue = self._from_shared_or_upstream(now or utc_now())
+            if self.ttl_seconds > 0:
+                self._memory = (time.monotonic() + self.ttl_seconds, catalogue)
             return catalogue
-    if client is None:
-        from cryptosdk.exchange.client import get_client
 
-        client = get_client()
-    instruments = tuple(client.list_instruments())
-    if ttl_seconds > 0:
-        store.write_cache(SHARED_CACHE_KEY, _encode(instruments), now + timedelta(seconds=ttl_seconds))
-    return Catalogue(instruments)
+    def _from_shared_or_upstream(self, now: datetime) -> Catalogue:
+        ttl = self.ttl_seconds
+        if ttl > 0:
+            payload = self._store.read_cache(SHARED_CACHE_KEY, now)
+            catalogue = _decode(payload) if payload else None
+            if catalogue is not None:
+                return catalogue
+        instruments = tuple(self._upstream())
+        if ttl > 0:
+            self._store.write_cache(SHARED_CACHE_KEY, _encode(instruments), now + timedelta(seconds=ttl))
+        return Catalogue(instruments)

@@ -14,7 +14,6 @@ before it; a TTL removal is no status change).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -24,6 +23,7 @@ from cryptosdk.domain.status import OrderStatus
 from cryptosdk.exchange.money import optional_decimal_text
 from cryptosdk.orders.events import EventPublisher, OrderStatusChanged
 from cryptosdk.runtime.observability import logger, metrics
+from cryptosdk.storage.items import item_to_order
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -104,8 +104,6 @@ def _status(order_id: str, value: Any, which: str) -> OrderStatus:
 
 
 def _order(order_id: str, image: Mapping[str, Any]) -> Order:
-    from cryptosdk.storage.items import item_to_order  # boto3-free, but only needed for a real change
-
     try:
         return item_to_order(image)
     except KeyError as exc:
@@ -117,15 +115,7 @@ def _order(order_id: str, image: Mapping[str, Any]) -> Order:
 # -- the stream function's record handler ---------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def default_publisher() -> EventPublisher:
-    """One publisher (and EventBridge client) per container."""
-    from cryptosdk.runtime.config import get_settings
-
-    return EventPublisher(get_settings().event_bus_name)
-
-
-def publish_record(record: DynamoDBRecord, publisher: EventPublisher | None = None) -> str | None:
+def publish_record(record: DynamoDBRecord, publisher: EventPublisher) -> str | None:
     """Publish the status change one stream record carries; the event id, or None when the record
     is no status change. Raises (failing this batch item) when the event did not reach the bus."""
     stream = record.dynamodb
@@ -138,7 +128,7 @@ def publish_record(record: DynamoDBRecord, publisher: EventPublisher | None = No
         )
         if event is None:
             return None
-        report = (publisher or default_publisher()).publish([event])
+        report = publisher.publish([event])
         if report.failed:
             raise EventNotPublishedError(f"event {event.event_id} refused: {'; '.join(report.errors)}")
     except Exception as exc:

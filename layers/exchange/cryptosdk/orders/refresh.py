@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from cryptosdk.domain.order import Order
 from cryptosdk.domain.status import is_terminal
 from cryptosdk.orders.polling.flow import Outcome, PollContext, run_one
-from cryptosdk.orders.polling.options import PollerDeps, PollerOptions, default_deps, default_options
+from cryptosdk.orders.polling.options import PollerDeps, PollerOptions
 from cryptosdk.orders.polling.pacing import Deadline, Pacer
 from cryptosdk.orders.reconcile import RecentOrders
 from cryptosdk.orders.service import get_order
@@ -25,18 +25,12 @@ class RefreshResult:
 
 
 def refresh(
-    order_id: str,
-    *,
-    user_id: str | None = None,
-    deps: PollerDeps | None = None,
-    options: PollerOptions | None = None,
+    order_id: str, *, deps: PollerDeps, options: PollerOptions, user_id: str | None = None
 ) -> RefreshResult:
     """Poll one order now (the manual refresh route): the same fetch, decision and conditional
     write as the scheduled run. Raises the exchange's error (after recording the back-off) so the
     route can answer it; OrderNotFoundError when unknown."""
-    options = options or default_options()
-    deps = deps or default_deps(1)
-    order = get_order(order_id, user_id=user_id, store=deps.store)
+    order = get_order(order_id, deps.store, user_id=user_id)
     if is_terminal(order.status):
         return RefreshResult(order)
     ctx = PollContext(deps, options, Deadline(), Pacer(1), RecentOrders(deps.client, clock=deps.clock))
@@ -51,11 +45,7 @@ def refresh(
 
 
 def refresh_order(
-    order_id: str,
-    *,
-    user_id: str | None = None,
-    deps: PollerDeps | None = None,
-    options: PollerOptions | None = None,
+    order_id: str, *, deps: PollerDeps, options: PollerOptions, user_id: str | None = None
 ) -> Order:
     """`refresh`, answering only the order as stored now."""
     return refresh(order_id, user_id=user_id, deps=deps, options=options).order

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -41,15 +42,31 @@ from cryptosdk.domain.status import OrderStatus, is_terminal, status_from_exchan
 from cryptosdk.exchange import errors
 from cryptosdk.exchange.models import CreateOrderRequest, ExchangeOrder, InstrumentRef, Rate
 from cryptosdk.orders import idempotency
-from cryptosdk.orders.polling.pacing import next_poll_delay, poll_interval_cap
+from cryptosdk.orders.instruments import Catalogue
+from cryptosdk.orders.polling.pacing import next_poll_delay
 from cryptosdk.orders.reconcile import create_or_recover
 from cryptosdk.orders.validation import ValidatedOrder, validate_order
 from cryptosdk.runtime.observability import logger
-from cryptosdk.storage.answers import pending_answers
 
 if TYPE_CHECKING:
     from cryptosdk.exchange.client import ExchangeClient
+    from cryptosdk.storage.answers import PendingAnswers
     from cryptosdk.storage.orders import OrderStore
+
+
+@dataclass
+class OrderDeps:
+    """What placing an order works with (cryptosdk.container builds one per container)."""
+
+    client: ExchangeClient
+    store: OrderStore
+    answers: PendingAnswers
+    catalogue: Callable[[], Catalogue]
+    poll_shards: int = 4
+    poll_cap: timedelta | None = None
+    # How long a first request may still be running after its intent: the function's timeout,
+    # set from the Lambda context at the start of each invocation (register_lambda_context).
+    in_flight: timedelta = field(default=idempotency.DEFAULT_IN_FLIGHT)
 
 
 @dataclass(frozen=True)
@@ -59,30 +76,6 @@ class Placement:
     # The order as this call stored it, when this call placed it (so the answer needs no re-read);
     # None on a replay or a pending outcome, where the stored order is read instead.
     order: Order | None = None
-
-
-def _deps(client: ExchangeClient | None, store: OrderStore | None) -> tuple[ExchangeClient, OrderStore]:
-    if client is None:
-        from cryptosdk.exchange.client import get_client
-
-        client = get_client()
-    if store is None:
-        from cryptosdk.storage.orders import get_store
-
-        store = get_store()
-    return client, store
-
-
-def _poll_shards() -> int:
-    from cryptosdk.runtime.config import get_settings
-
-    return get_settings().poll_shards
-
-
-def _poll_cap() -> timedelta | None:
-    from cryptosdk.runtime.config import get_settings
-
-    return poll_interval_cap(get_settings().poll_interval_max_seconds)
 
 
 def intent_id(user_id: str, idempotency_key: str) -> str:
@@ -163,26 +156,19 @@ def upstream_request(order: Order, claimed_rate: Rate | None = None) -> CreateOr
     )
 
 
-def place_order(
-    request: OrderRequest,
-    idempotency_key: str | None = None,
-    *,
-    client: ExchangeClient | None = None,
-    store: OrderStore | None = None,
-    shards: int | None = None,
-) -> Placement:
+def place_order(request: OrderRequest, idempotency_key: str | None, deps: OrderDeps) -> Placement:
     """Place one order; with a key, once per (user, key): a replay gets the first answer."""
-    client, store = _deps(client, store)
+    client, store = deps.client, deps.store
     user_id = (request.user_id or "").strip()
     if idempotency_key and user_id:
         # One key, one outcome: a key that already recorded an order answers with that order (or
         # with the exchange's refusal of it) before anything is validated or sent again.
         existing = store.get(intent_id(user_id, idempotency_key))
         if existing is not None:
-            return _replayed(existing, request_hash(request))
-    validated = validate_order(request, client=client)
+            return _replayed(existing, request_hash(request), deps)
+    validated = validate_order(request, client=client, catalogue=deps.catalogue())
     order_id = intent_id(validated.user_id, idempotency_key) if idempotency_key else None
-    intent = build_intent(validated, idempotency_key, utc_now(), shards or _poll_shards(), order_id=order_id)
+    intent = build_intent(validated, idempotency_key, utc_now(), deps.poll_shards, order_id=order_id)
     try:
         intent = store.put_intent(intent)
     except OrderExistsError:
@@ -190,15 +176,19 @@ def place_order(
         existing = store.get(intent.id)
         if existing is None:
             raise StaleOrderError(f"order {intent.id} vanished while being replayed") from None
-        return _replayed(existing, request_hash(request))
-    placement = _create_upstream(client, store, intent, validated)
+        return _replayed(existing, request_hash(request), deps)
+    placement = _create_upstream(client, store, intent, validated, deps.poll_cap)
     if not placement.created and idempotency_key:
-        pending_answers().record(intent.id)
+        deps.answers.record(intent.id)
     return placement
 
 
 def _create_upstream(
-    client: ExchangeClient, store: OrderStore, intent: Order, validated: ValidatedOrder
+    client: ExchangeClient,
+    store: OrderStore,
+    intent: Order,
+    validated: ValidatedOrder,
+    poll_cap: timedelta | None,
 ) -> Placement:
     # A fixed order is honoured at the quote it was shown, so the quote travels with the create.
     claimed_rate = validated.rate if validated.request.rate_mode.value == "FIXED" else None
@@ -215,7 +205,7 @@ def _create_upstream(
         # A definite refusal: nothing exists upstream, so the intent ends here, for good.
         raise _close_refused_intent(store, intent, exc) from None
     try:
-        completed = record_created(store, intent, created, poll_cap=_poll_cap())
+        completed = record_created(store, intent, created, poll_cap=poll_cap)
     except Exception:
         # The order exists upstream; the intent (still pending_create, in the poll index) lets the
         # poller find it in the exchange's order list and complete it.
@@ -259,7 +249,7 @@ def record_created(
     )
 
 
-def _replayed(existing: Order, wanted_hash: str) -> Placement:
+def _replayed(existing: Order, wanted_hash: str, deps: OrderDeps) -> Placement:
     """The answer a key's first request gave, from the intent it recorded (the replay before
     validation and the race at the conditional write both come here)."""
     if existing.request_hash != wanted_hash:
@@ -268,7 +258,8 @@ def _replayed(existing: Order, wanted_hash: str) -> Placement:
         raise OrderRefusedError(existing.id, existing.refusal)
     if existing.exchange_order_id is not None:
         return Placement(existing.id, created=idempotency.created_by_request(existing))
-    if idempotency.maybe_in_flight(existing, utc_now()) and not pending_answers().recorded(existing.id):
+    in_flight = idempotency.maybe_in_flight(existing, utc_now(), deps.in_flight)
+    if in_flight and not deps.answers.recorded(existing.id):
         raise idempotency.in_progress_error()
     return Placement(existing.id, created=False)
 
@@ -304,34 +295,19 @@ def _close_refused_intent(store: OrderStore, intent: Order, exc: errors.Exchange
 # -- the handler's entry point ------------------------------------------------------------------
 
 
-def register_lambda_context(context: Any) -> None:
+def register_lambda_context(context: Any, deps: OrderDeps) -> None:
     """The in-flight window of a first request is this function's timeout: the time an
     invocation has left when it starts."""
     remaining_ms = context.get_remaining_time_in_millis() if context is not None else None
     if remaining_ms:
-        idempotency.set_in_flight_window(timedelta(milliseconds=remaining_ms))
-
-
-def reset_idempotency() -> None:
-    """Forget the pending-answer table's client (tests switch tables and mocks)."""
-    pending_answers.cache_clear()
-    idempotency.set_in_flight_window(idempotency.DEFAULT_IN_FLIGHT)
-
-
-def create_order(request: OrderRequest, idempotency_key: str) -> Placement:
-    """Place an order once per (user, Idempotency-Key)."""
-    return place_order(request, idempotency_key)
+        deps.in_flight = timedelta(milliseconds=remaining_ms)
 
 
 # -- reads -------------------------------------------------------------------------------------
 
 
-def get_order(order_id: str, *, user_id: str | None = None, store: OrderStore | None = None) -> Order:
+def get_order(order_id: str, store: OrderStore, *, user_id: str | None = None) -> Order:
     """One order; with `user_id` (JWT mode) only if it belongs to that user."""
-    if store is None:
-        from cryptosdk.storage.orders import get_store
-
-        store = get_store()
     order = store.get(order_id) if order_id.startswith("ord_") else None
     if order is None:
         raise OrderNotFoundError(f"No order {order_id}.")
@@ -341,10 +317,6 @@ def get_order(order_id: str, *, user_id: str | None = None, store: OrderStore | 
 
 
 def list_orders(
-    user_id: str, limit: int = 20, cursor: str | None = None, *, store: OrderStore | None = None
+    user_id: str, store: OrderStore, limit: int = 20, cursor: str | None = None
 ) -> tuple[list[Order], str | None]:
-    if store is None:
-        from cryptosdk.storage.orders import get_store
-
-        store = get_store()
     return store.list_by_user(user_id, limit, cursor)

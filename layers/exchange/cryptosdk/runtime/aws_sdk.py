@@ -56,9 +56,11 @@ def lean_config(**overrides: Any) -> Any:
     return Config(**settings)
 
 
-def dynamodb_client() -> Any:
+def dynamodb_client(pool: int | None = None, **client_kwargs: Any) -> Any:
     """A DynamoDB client of boto3's default session with `lean_config` (a new Session would re-read
-    botocore's data files: ~100 ms of a cold start)."""
-    import boto3
+    botocore's data files: ~100 ms of a cold start); `pool` connections at most (botocore's default
+    is 10: a poller with more workers would open a fresh connection per call past the tenth)."""
+    import boto3  # heavy (~100 ms): loaded when a function first touches DynamoDB, never at import
 
-    return boto3.client("dynamodb", config=lean_config())
+    config = lean_config(max_pool_connections=pool) if pool else lean_config()
+    return boto3.client("dynamodb", config=config, **client_kwargs)

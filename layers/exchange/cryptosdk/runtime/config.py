@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -46,8 +46,6 @@ def load_settings(environ: dict[str, str]) -> Settings:
         raise ConfigurationError(f"invalid configuration: {problems}") from None
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    import os
-
+def settings_from_environment() -> Settings:
+    """The settings of this process's environment (cryptosdk.container reads them once)."""
     return load_settings(dict(os.environ))

@@ -4,7 +4,8 @@ such key in the idempotency table (see cryptosdk.orders.idempotency for why, and
 from __future__ import annotations
 
 import time
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from cryptosdk.runtime.observability import logger
@@ -16,9 +17,14 @@ ANSWER_TTL_SECONDS = 24 * 3600
 class PendingAnswers:
     """Which keys' first requests ended with a pending (202) answer, in the idempotency table."""
 
-    def __init__(self, table_name: str, client: Any) -> None:
+    def __init__(self, table_name: str, connect: Callable[[], Any]) -> None:
+        """`connect` gives the DynamoDB client on first use (most creates never need this table)."""
         self.table_name = table_name
-        self.client = client
+        self._connect = connect
+
+    @cached_property
+    def client(self) -> Any:
+        return self._connect()
 
     @staticmethod
     def _key(order_id: str) -> dict[str, Any]:
@@ -38,11 +44,3 @@ class PendingAnswers:
     def recorded(self, order_id: str) -> bool:
         item = self.client.get_item(TableName=self.table_name, Key=self._key(order_id), ConsistentRead=True)
         return "Item" in item
-
-
-@lru_cache(maxsize=1)
-def pending_answers() -> PendingAnswers:
-    from cryptosdk.runtime.aws_sdk import dynamodb_client
-    from cryptosdk.runtime.config import get_settings
-
-    return PendingAnswers(get_settings().idempotency_table, dynamodb_client())

@@ -18,7 +18,7 @@ in DueForPoll: the first write to such an order moves them into its schedule ite
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,10 +65,11 @@ class OrderStore(ScheduleItems, CacheItems):
         table_name: str,
         client: Any = None,
         *,
+        connect: Callable[[], Any] | None = None,
         schedule_batch: ScheduleBatch | None = None,
         poll_period: timedelta = POLL_PERIOD,
     ) -> None:
-        super().__init__(table_name, client)
+        super().__init__(table_name, client, connect=connect)
         self.schedule_batch = schedule_batch
         self.poll_period = poll_period
 
@@ -315,22 +316,3 @@ class OrderStore(ScheduleItems, CacheItems):
         last = answer.get("LastEvaluatedKey")
         next_cursor = encode_cursor({k: v["S"] for k, v in last.items()}) if last else None
         return orders, next_cursor
-
-
-def get_store() -> OrderStore:
-    """The process-wide store for the configured orders table."""
-    global _STORE
-    if _STORE is None:
-        from cryptosdk.runtime.config import get_settings
-
-        _STORE = OrderStore(get_settings().orders_table)
-    return _STORE
-
-
-def reset_store() -> None:
-    """Forget the cached store (tests switch tables and endpoints)."""
-    global _STORE
-    _STORE = None
-
-
-_STORE: OrderStore | None = None

@@ -15,6 +15,7 @@ from typing import Any
 from cryptosdk.domain.order import Order, to_iso
 from cryptosdk.domain.schedule import PollView
 from cryptosdk.domain.status import is_terminal
+from cryptosdk.runtime.observability import logger
 from cryptosdk.storage.items import (
     SCHEDULE_PREFIX,
     decisive_view,
@@ -175,8 +176,6 @@ class ScheduleItems(Table):
         return {"Statement": statement, "Parameters": parameters}
 
     def _log_schedule_conflict(self, move: ScheduleMove) -> None:
-        from cryptosdk.runtime.observability import logger
-
         current = self._client.get_item(
             TableName=self.table_name, Key={"id": {"S": schedule_id(move.order_id)}}, ConsistentRead=True
         ).get("Item")

@@ -4,9 +4,11 @@ never at import), the attribute-value codec, conditional-failure detection and b
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
+
+from cryptosdk.runtime.aws_sdk import dynamodb_client
 
 _BATCH_GET = 100
 
@@ -18,21 +20,24 @@ class StorageBusyError(RuntimeError):
 class Table:
     """One DynamoDB table, read and written through a boto3 client built on first use."""
 
-    def __init__(self, table_name: str, client: Any = None) -> None:
+    def __init__(
+        self, table_name: str, client: Any = None, *, connect: Callable[[], Any] | None = None
+    ) -> None:
+        """`client`, or `connect` to get one on first use (the container's shared client), or else
+        a client of its own on first use (tests and tools)."""
         self.table_name = table_name
         self._given_client = client
+        self._connect = connect or dynamodb_client
 
     @cached_property
     def _client(self) -> Any:
         if self._given_client is not None:
             return self._given_client
-        from cryptosdk.runtime.aws_sdk import dynamodb_client  # boto3 is heavy: kept off handler import paths
-
-        return dynamodb_client()
+        return self._connect()
 
     @cached_property
     def _codec(self) -> tuple[Any, Any]:
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer  # boto3: only with a first item
 
         return TypeSerializer(), TypeDeserializer()
 

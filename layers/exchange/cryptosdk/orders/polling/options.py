@@ -1,4 +1,4 @@
-"""A poller run's options and the clients it uses (built once per container)."""
+"""A poller run's options and dependencies (cryptosdk.container builds them once per container)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cryptosdk.domain.order import utc_now
 from cryptosdk.orders.polling.pacing import poll_interval_cap
@@ -60,55 +59,3 @@ class PollerDeps:
     clock: Clock = utc_now
     # How the run waits for settle windows (tests move their clock instead).
     sleep: Callable[[float], None] = time.sleep
-
-
-def dynamodb_client(concurrency: int, **kwargs: Any) -> Any:
-    """A DynamoDB client sized for `concurrency` workers (extra kwargs go to boto3.client)."""
-    import boto3  # heavy: only when a run really starts
-    from botocore.config import Config
-
-    config = Config(
-        # botocore's default pool (10) would make every worker past the tenth open a fresh connection.
-        max_pool_connections=concurrency + 4,
-        # Checksums only where an operation requires them: DynamoDB needs none and TLS guards the
-        # bytes; every UpdateItem of a run is CPU on the GIL-bound hot path.
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-        # OrderStore builds every request itself; botocore re-validating each one costs ~6% of a
-        # run's CPU, and a malformed request is still refused by DynamoDB.
-        parameter_validation=False,
-    )
-    return boto3.client("dynamodb", config=config, **kwargs)
-
-
-def default_deps(concurrency: int | None = None) -> PollerDeps:
-    """Client and store for the configured stack, built once per container and
-    concurrency: a warm invocation reuses their connection pools."""
-    from cryptosdk.exchange.client import get_client
-    from cryptosdk.runtime.config import get_settings
-
-    settings = get_settings()
-    # Keyed by the process-wide client too, so whoever resets get_client (a test's new stack)
-    # gets dependencies bound to the new endpoints, never a stale one.
-    return _container_deps(concurrency or settings.poller_concurrency, settings, get_client())
-
-
-@lru_cache(maxsize=8)
-def _container_deps(workers: int, settings: Settings, client: ExchangeClient) -> PollerDeps:
-    from cryptosdk.storage.orders import OrderStore
-
-    return PollerDeps(
-        client=client,
-        store=OrderStore(settings.orders_table, client=dynamodb_client(workers)),
-    )
-
-
-def clear_default_deps() -> None:
-    """Forget the cached dependencies (tests that swap the stack under one process)."""
-    _container_deps.cache_clear()
-
-
-def default_options() -> PollerOptions:
-    from cryptosdk.runtime.config import get_settings
-
-    return PollerOptions.from_settings(get_settings())

@@ -32,7 +32,7 @@ from cryptosdk.domain.schedule import PollView, status_since
 from cryptosdk.domain.status import OrderStatus, is_terminal
 from cryptosdk.exchange import errors
 from cryptosdk.orders.polling.flow import OrderResult, Outcome, PollContext, run_one, unsettled
-from cryptosdk.orders.polling.options import PollerDeps, PollerOptions, default_deps, default_options
+from cryptosdk.orders.polling.options import PollerDeps, PollerOptions
 from cryptosdk.orders.polling.pacing import AWAITING_DEPOSIT_STEPS, Deadline, Pacer, next_poll_delay
 from cryptosdk.orders.reconcile import RecentOrders
 from cryptosdk.runtime.observability import logger, metrics
@@ -280,14 +280,12 @@ class _Run:
 def poll_due_orders(
     shards: Sequence[str] | None = None,
     *,
+    deps: PollerDeps,
+    options: PollerOptions,
     remaining_ms: Callable[[], int] | None = None,
-    deps: PollerDeps | None = None,
-    options: PollerOptions | None = None,
 ) -> PollSummary:
     """Poll every due order of `shards` (default: all) within the invocation's remaining time."""
     started = time.monotonic()
-    options = options or default_options()
-    deps = deps or default_deps(options.concurrency)
     # Schedule moves of this run are queued and written in batches by this thread (_Run.flush).
     batch = ScheduleBatch()
     deps = dataclasses.replace(deps, store=deps.store.batching(batch))
