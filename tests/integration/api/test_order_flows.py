@@ -154,8 +154,7 @@ def fail_order_updates(table_name: str) -> None:
 def test_crash_between_create_and_store_leaves_a_reconcilable_intent(api: Call, aws: Any) -> None:
     # A unique amount so the search cannot confuse this order with an earlier test's.
     from cryptosdk.container import container
-    from cryptosdk.orders.reconcile import find_matching_order
-    from cryptosdk.orders.service import upstream_request
+    from cryptosdk.orders.reconcile import find_matching_order, upstream_request
     from cryptosdk.storage.items import item_to_order
 
     fail_order_updates(aws.orders_table)

@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from cryptosdk.domain.order import utc_now
+from cryptosdk.domain.order import Order, utc_now
 from cryptosdk.exchange import errors
-from cryptosdk.exchange.models import CreateOrderRequest, ExchangeOrder, OrderPair
+from cryptosdk.exchange.models import CreateOrderRequest, ExchangeOrder, InstrumentRef, OrderPair, Rate
 from cryptosdk.runtime.observability import logger
 
 if TYPE_CHECKING:
-    from cryptosdk.domain.order import Order
     from cryptosdk.exchange.client import ExchangeClient
 
 # How much earlier than the create call (or the stored intent) the exchange may stamp the order it
@@ -115,6 +114,23 @@ def _still_unknown(unknown: errors.OrderOutcomeUnknownError, message: str) -> er
         request=unknown.request,
         sent_at=unknown.sent_at,
         cause=unknown.cause,
+    )
+
+
+def upstream_request(order: Order, claimed_rate: Rate | None = None) -> CreateOrderRequest:
+    """The exchange's create-order body for a stored intent (also what reconciliation matches on)."""
+    return CreateOrderRequest(
+        instrument_from=InstrumentRef(
+            currency_title=order.from_leg.currency, network_title=order.from_leg.network
+        ),
+        instrument_to=InstrumentRef(currency_title=order.to_leg.currency, network_title=order.to_leg.network),
+        destination_address=order.destination.address,
+        destination_address_memo=order.destination.memo,
+        refund_address=order.refund.address if order.refund else None,
+        refund_address_memo=order.refund.memo if order.refund else None,
+        claimed_deposit_amount=order.claimed_deposit_amount,
+        rate_mode=order.rate_mode.value,
+        claimed_public_rate=claimed_rate,
     )
 
 
@@ -236,9 +252,6 @@ class RecentOrders:
 
     def find(self, intent: Order) -> ExchangeOrder | None:
         """The exchange's order that `intent` created, if the exchange has it."""
-        # Lazy: the order service (and its validation imports) is needed only when intents exist.
-        from cryptosdk.orders.service import upstream_request
-
         # The intent is written just before the create call, so the order it made is not older
         # (give or take the clocks' skew); anything earlier belongs to another order.
         since = intent.created_at - self._skew

@@ -40,11 +40,11 @@ from cryptosdk.domain.order import (
 )
 from cryptosdk.domain.status import OrderStatus, is_terminal, status_from_exchange
 from cryptosdk.exchange import errors
-from cryptosdk.exchange.models import CreateOrderRequest, ExchangeOrder, InstrumentRef, Rate
+from cryptosdk.exchange.models import ExchangeOrder
 from cryptosdk.orders import idempotency
 from cryptosdk.orders.instruments import Catalogue
 from cryptosdk.orders.polling.pacing import next_poll_delay
-from cryptosdk.orders.reconcile import create_or_recover
+from cryptosdk.orders.reconcile import create_or_recover, upstream_request
 from cryptosdk.orders.validation import ValidatedOrder, validate_order
 from cryptosdk.runtime.observability import logger
 
@@ -136,23 +136,6 @@ def build_intent(
         poll_shard=shard_for(order_id, shards),
         # Due at once: the next poller run settles it if this request cannot (cryptosdk.orders.settle).
         next_poll_at=now,
-    )
-
-
-def upstream_request(order: Order, claimed_rate: Rate | None = None) -> CreateOrderRequest:
-    """The exchange's create-order body for a stored intent (also what reconciliation matches on)."""
-    return CreateOrderRequest(
-        instrument_from=InstrumentRef(
-            currency_title=order.from_leg.currency, network_title=order.from_leg.network
-        ),
-        instrument_to=InstrumentRef(currency_title=order.to_leg.currency, network_title=order.to_leg.network),
-        destination_address=order.destination.address,
-        destination_address_memo=order.destination.memo,
-        refund_address=order.refund.address if order.refund else None,
-        refund_address_memo=order.refund.memo if order.refund else None,
-        claimed_deposit_amount=order.claimed_deposit_amount,
-        rate_mode=order.rate_mode.value,
-        claimed_public_rate=claimed_rate,
     )
 
 

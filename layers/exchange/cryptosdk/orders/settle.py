@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from cryptosdk.domain.order import ChangeCause, Order, RateMode
 from cryptosdk.domain.status import OrderStatus
 from cryptosdk.exchange import errors
-from cryptosdk.orders.reconcile import RecentOrders, create_or_recover
+from cryptosdk.orders.reconcile import RecentOrders, create_or_recover, upstream_request
 from cryptosdk.runtime.observability import logger
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def place_again(
     """Place a confirmed-absent intent again under its own id. Raises StaleOrderError when another
     writer got there first (nothing was sent)."""
     # Lazy: the order service (validation, ~8 ms of the poller's cold start) only when intents exist.
-    from cryptosdk.orders.service import record_created, upstream_request
+    from cryptosdk.orders.service import record_created
 
     now = clock()
     attempt = order.create_attempts + 1
