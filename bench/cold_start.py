@@ -450,7 +450,21 @@ def versus(build: Path, other: Path, runs: int, rng: random.Random) -> int:
     for label, jobs in by_build.items():
         print(f"== {label}")
         print_table(summarize(jobs), runs, version)
+    before, after = by_build.values()
+    print_pairs(before, after)
     return 0
+
+
+def print_pairs(before: list[Job], after: list[Job]) -> None:
+    """Each route's after/before ratio, paired by round (both ran in it, under the same load):
+    steadier than comparing the two tables' medians when the machine is shared."""
+    print("== after / before, median of per-round ratios (< 1: the new build is faster)")
+    print(f"{'function':22} {'route':30} {'cold':>7} {'cpu':>7}")
+    for old, new in zip(before, after, strict=True):
+        pairs = list(zip(old.samples, new.samples, strict=True))
+        cold = statistics.median(cold_ms(n) / cold_ms(o) for o, n in pairs)
+        cpu = statistics.median(n["cpu"] / o["cpu"] for o, n in pairs)
+        print(f"{new.name:22} {new.route:30} {cold:7.2f} {cpu:7.2f}")
 
 
 def compare(versions: list[str], runs: int, pattern: Path | None, rng: random.Random) -> int:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import botocore
 import pytest
 
@@ -31,3 +35,28 @@ def test_the_development_sdk_is_new_enough_and_the_lean_config_uses_what_it_chec
     assert config.response_checksum_validation == "when_required"
     assert config.parameter_validation is False
     assert config.max_pool_connections == 7
+
+
+def test_the_layers_clients_and_items_never_import_boto3() -> None:
+    # boto3's package import (its session, s3transfer) is 60-90 ms of a cold start that botocore
+    # clients do not need; one import anywhere on the request path would bring it back.
+    code = """
+import sys
+from cryptosdk.container import Container
+from cryptosdk.runtime.aws_sdk import dynamodb_client, session
+from cryptosdk.storage.table import Table
+from cryptosdk.exchange.secrets import SecretsManagerKeyProvider
+from cryptosdk.orders.events import EventPublisher
+from decimal import Decimal
+clients = [dynamodb_client(pool=3), SecretsManagerKeyProvider("s").client, EventPublisher("bus")._client]
+item = Table._from_av(Table._to_av({"id": "o", "amount": Decimal("1.5"), "history": [{"s": "new"}]}))
+assert item["amount"] == Decimal("1.5"), item
+assert len({id(c.meta.events) for c in clients}) == 3 and session() is session()
+print("boto3" in sys.modules, clients[0].meta.config.max_pool_connections)
+"""
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd="layers/exchange", env=env
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "3"]

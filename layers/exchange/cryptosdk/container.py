@@ -2,7 +2,7 @@
 
 `container()` is the process's `Container`: the settings, read once, and every client and store
 built on first use, so a function pays only for what its routes touch (the stream function never
-builds an exchange client; GET /rates never loads boto3). Handlers take what a route needs from it
+builds an exchange client; GET /rates never loads botocore). Handlers take what a route needs from it
 and hand it to the services, which find nothing through module globals. One DynamoDB client serves
 both tables and every use in a container (API reads, pending answers, the poller): its pool is
 sized for the poller's workers, and a pool opens connections only as they are needed.
@@ -46,7 +46,7 @@ class Container:
 
     @cached_property
     def dynamodb(self) -> Any:
-        # boto3 (~100 ms) loads here, at a route's first DynamoDB call, never at a handler's import.
+        # botocore (~100 ms) loads here, at a route's first DynamoDB call, never at a handler's import.
         from cryptosdk.runtime.aws_sdk import dynamodb_client
 
         # The poller's workers each hold a connection (botocore's default pool is 10).

@@ -4,9 +4,9 @@ With SnapStart, Lambda runs a published version's init once, snapshots the memor
 every new execution environment from that snapshot. What the snapshot holds after
 `before_snapshot`:
 
-- every module the first request of the function's routes would import (boto3 and botocore's
-  client machinery, urllib3, the cryptosdk modules);
-- boto3 clients of the default session with their service models loaded, and the exchange
+- every module the first request of the function's routes would import (botocore's client
+  machinery, urllib3, the cryptosdk modules);
+- botocore clients of the process's one session with their service models loaded, and the exchange
   client's urllib3 pool manager: objects only, no connection (nothing is called before the snapshot);
 - the settings read from the environment, which is the same for every environment of a version.
 
@@ -88,7 +88,6 @@ def _prime_exchange() -> None:
 def _prime_store() -> None:
     store = container().orders
     _ = store._client
-    _ = store._codec
 
 
 def _prime_idempotency() -> None:
@@ -138,7 +137,7 @@ def _pool_owners(built: Container) -> list[Callable[[], None]]:
     exchange = built.built("exchange")
     if exchange is not None:
         closers.append(exchange.close)
-    closers += [client.close for client in _boto3_clients(built)]
+    closers += [client.close for client in _aws_clients(built)]
     return closers
 
 
@@ -147,8 +146,8 @@ def _cached(owner: Any, attribute: str) -> Any:
     return vars(owner).get(attribute) if owner is not None else None
 
 
-def _boto3_clients(built: Container) -> list[Any]:
-    """The boto3 clients the container built: its DynamoDB client (every store's), the Secrets
+def _aws_clients(built: Container) -> list[Any]:
+    """The botocore clients the container built: its DynamoDB client (every store's), the Secrets
     Manager client of the exchange keys and the publisher's EventBridge client."""
     exchange = built.built("exchange")
     clients = [

@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
@@ -146,9 +145,10 @@ def fail_order_updates(table_name: str) -> None:
                 {"Error": {"Code": "InternalServerError", "Message": "simulated outage"}}, "UpdateItem"
             )
 
-    boto3.setup_default_session()
-    assert boto3.DEFAULT_SESSION is not None
-    boto3.DEFAULT_SESSION.events.register("provide-client-params.dynamodb.UpdateItem", refuse)
+    from cryptosdk.runtime.aws_sdk import reset_session, session
+
+    reset_session()
+    session().register("provide-client-params.dynamodb.UpdateItem", refuse)
 
 
 def test_crash_between_create_and_store_leaves_a_reconcilable_intent(api: Call, aws: Any) -> None:
@@ -169,7 +169,9 @@ def test_crash_between_create_and_store_leaves_a_reconcilable_intent(api: Call, 
         assert again.status == 202
         assert again.json["id"] == answer.json["id"]
     finally:
-        boto3.setup_default_session()
+        from cryptosdk.runtime.aws_sdk import reset_session
+
+        reset_session()
 
     [item] = orders_in_table(aws)
     assert item["status"] == "pending_create"
@@ -197,7 +199,9 @@ def test_a_pending_intent_without_its_answer_is_in_flight_until_the_window_passe
         _forget_idempotency_records(aws)
         running = api("POST", "/orders", body=body, headers={"Idempotency-Key": key})
     finally:
-        boto3.setup_default_session()
+        from cryptosdk.runtime.aws_sdk import reset_session
+
+        reset_session()
     # The first request's deadline has passed (the window is the function's timeout, 25 s).
     aws.table().update_item(
         Key={"id": first.json["id"]},
@@ -338,15 +342,15 @@ def test_a_fresh_create_answers_what_it_stored_without_reading_it_back(api: Call
         calls.append(event_name.rsplit(".", 1)[-1])
 
     # Clients copy their session's handlers when created; every client here is created after this.
-    session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-    assert session is not None
-    session.events.register("before-call.dynamodb", count)
+    from cryptosdk.runtime.aws_sdk import session
+
+    session().register("before-call.dynamodb", count)
     try:
         assert api("GET", "/instruments").status == 200  # the catalogue in memory, as when warm
         calls.clear()
         created = api("POST", "/orders", body=order_body(), headers={"Idempotency-Key": new_key()})
     finally:
-        session.events.unregister("before-call.dynamodb", count)
+        session().unregister("before-call.dynamodb", count)
 
     assert created.status == 201
     # The replay check by intent id (get, before anything is sent), the poll schedule and the

@@ -1,6 +1,6 @@
 """The partner key pair: from Secrets Manager in AWS, or given directly anywhere else.
 
-Nothing is read at import time; boto3 loads on first use.
+Nothing is read at import time; botocore loads on first use.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class SecretsManagerKeyProvider:
 
     A forced read (after a 401) bypasses the cache, but at most once per `min_force_interval`
     seconds: with a key that is simply wrong, every call of every poller thread would otherwise
-    hit Secrets Manager. The client is one of boto3's default session (a new Session's first client
+    hit Secrets Manager. The client is one of the process's one botocore session (a new session's first client
     re-reads botocore's endpoint and model files: about 100 ms of a cold first request); Powertools'
     parameters utility, which did this before, cost about 20 ms more to import than it saves.
     """
@@ -79,9 +79,10 @@ class SecretsManagerKeyProvider:
 
     @cached_property
     def client(self) -> Any:
-        import boto3  # heavy (~100 ms): only at the first signed call, never at import
+        # botocore loads at the first signed call, never at import.
+        from cryptosdk.runtime.aws_sdk import client
 
-        return boto3.client("secretsmanager")
+        return client("secretsmanager")
 
     def get(self, force: bool = False) -> ApiKeys:
         force = force and self._may_force()

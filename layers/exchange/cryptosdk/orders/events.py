@@ -72,9 +72,9 @@ class EventPublisher:
     def _client(self) -> Any:
         if self._client_override is not None:
             return self._client_override
-        import boto3  # heavy; only when an event is really sent
+        from cryptosdk.runtime.aws_sdk import client  # botocore loads only when an event is really sent
 
-        return boto3.client("events")
+        return client("events")
 
     def publish(self, events: Sequence[OrderStatusChanged]) -> PublishReport:
         report = PublishReport()

@@ -178,7 +178,7 @@ def validate_order(
 
     exchange = client
     # The quote and the exchange's address checks are independent reads, so the quote (unsigned:
-    # no key, no boto3 in the worker thread) runs beside the signed checks; a refused quote still
+    # no key, no botocore client in the worker thread) runs beside the signed checks; a refused quote still
     # wins, as when they ran one after the other.
     quote = _worker().submit(_quote, exchange, request, frm, to)
     try:

@@ -58,7 +58,7 @@ _MAX_PAGE = 100
 
 
 class OrderStore(ScheduleItems, CacheItems):
-    """Orders in DynamoDB. The boto3 client is created on first use, never at import."""
+    """Orders in DynamoDB. The botocore client is created on first use, never at import."""
 
     def __init__(
         self,

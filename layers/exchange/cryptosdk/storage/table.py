@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from cryptosdk.runtime.aws_sdk import dynamodb_client
+from cryptosdk.storage.codec import item_from_attributes, item_to_attributes, to_attribute
 
 _BATCH_GET = 100
 
@@ -18,7 +19,7 @@ class StorageBusyError(RuntimeError):
 
 
 class Table:
-    """One DynamoDB table, read and written through a boto3 client built on first use."""
+    """One DynamoDB table, read and written through a botocore client built on first use."""
 
     def __init__(
         self, table_name: str, client: Any = None, *, connect: Callable[[], Any] | None = None
@@ -35,20 +36,17 @@ class Table:
             return self._given_client
         return self._connect()
 
-    @cached_property
-    def _codec(self) -> tuple[Any, Any]:
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer  # boto3: only with a first item
+    @staticmethod
+    def _ser(value: Any) -> dict[str, Any]:
+        return to_attribute(value)
 
-        return TypeSerializer(), TypeDeserializer()
+    @staticmethod
+    def _to_av(item: Mapping[str, Any]) -> dict[str, Any]:
+        return item_to_attributes(item)
 
-    def _ser(self, value: Any) -> Any:
-        return self._codec[0].serialize(value)
-
-    def _to_av(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: self._ser(v) for k, v in item.items()}
-
-    def _from_av(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: self._codec[1].deserialize(v) for k, v in item.items()}
+    @staticmethod
+    def _from_av(item: Mapping[str, Any]) -> dict[str, Any]:
+        return item_from_attributes(item)
 
     @staticmethod
     def _is_conditional_failure(exc: Exception) -> bool:
