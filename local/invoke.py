@@ -61,9 +61,18 @@ def _running_stack(state_dir: Path) -> dict[str, Any] | None:
 class Invoker(Service):
     """Runs template functions against a running stack, or an embedded world it starts itself."""
 
-    def __init__(self, state_dir: Path = DEFAULT_STATE_DIR, *, use_running_stack: bool = True) -> None:
+    def __init__(
+        self,
+        state_dir: Path = DEFAULT_STATE_DIR,
+        *,
+        use_running_stack: bool = True,
+        dynamodb_local: bool = False,
+    ) -> None:
+        """`dynamodb_local`: the embedded world's tables in DynamoDB Local (where Java and the jar
+        are; moto stands in otherwise), which keeps connections open as DynamoDB does."""
         self._state_dir = state_dir
         self._use_running = use_running_stack
+        self._dynamodb_local = dynamodb_local
         self._embedded: LocalStack | None = None
         self._workers: dict[str, FunctionWorker] = {}
         self.endpoints: dict[str, Any] = {}
@@ -80,7 +89,7 @@ class Invoker(Service):
             sandbox_port=0,
             moto_port=0,
             dynamodb_port=0,
-            dynamodb_local=False,
+            dynamodb_local=self._dynamodb_local,
             state_dir=self._state_dir / "invoke",
             sandbox_step_seconds=0,
             prewarm=False,
