@@ -42,10 +42,10 @@ from cryptosdk.orders.polling.flow import (
 )
 from cryptosdk.orders.polling.options import PollerDeps, PollerOptions
 from cryptosdk.orders.polling.pacing import Deadline, Pacer
-from cryptosdk.orders.polling.summary import PollSummary, _due_lag
+from cryptosdk.orders.polling.summary import PollSummary, _due_lag, emit_metrics
 from cryptosdk.orders.polling.workers import DueFeed, work
 from cryptosdk.orders.reconcile import RecentOrders
-from cryptosdk.runtime.observability import logger, metrics
+from cryptosdk.runtime.observability import logger
 from cryptosdk.storage.schedule import SCHEDULE_BATCH_SIZE, ScheduleBatch
 
 __all__ = ["PollSummary", "_due_lag", "poll_due_orders", "resolve_shards"]
@@ -334,22 +334,6 @@ def poll_due_orders(
     summary.min_concurrency = pacer.lowest_limit
     summary.duration_seconds = round(time.monotonic() - started, 3)
     summary.closeunsettled(deps.clock())
-    _emit_metrics(summary)
+    emit_metrics(summary)
     logger.info("poll run finished", **summary.as_dict())
     return summary
-
-
-def _emit_metrics(summary: PollSummary) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    metrics.add_metric(name="OrdersPolled", unit=MetricUnit.Count, value=summary.polled)
-    metrics.add_metric(name="OrdersChanged", unit=MetricUnit.Count, value=summary.changed)
-    metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=summary.failed)
-    metrics.add_metric(
-        name="OldestDueLagSeconds", unit=MetricUnit.Seconds, value=summary.oldest_due_lag_seconds
-    )
-    metrics.add_metric(
-        name="OldestUnsettledCreateSeconds",
-        unit=MetricUnit.Seconds,
-        value=summary.oldest_unsettled_create_seconds,
-    )

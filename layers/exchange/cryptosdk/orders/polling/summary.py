@@ -1,5 +1,5 @@
 """What one poller run reports (`PollSummary`: counts, lags, the deadline's leftovers), and how late
-a due order's poll is (`_due_lag`, the OldestDueLagSeconds metric's input)."""
+a due order's poll is (`_due_lag`, the OldestDueLagSeconds metric's input), and the run's metrics."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from cryptosdk.domain.status import OrderStatus, is_terminal
 from cryptosdk.exchange import errors
 from cryptosdk.orders.polling.flow import OrderResult, Outcome
 from cryptosdk.orders.polling.pacing import AWAITING_DEPOSIT_STEPS, next_poll_delay
+from cryptosdk.runtime.observability import metrics
 from cryptosdk.storage.schedule import POLL_PERIOD
 
 
@@ -91,3 +92,19 @@ def _due_lag(order: Order | PollView, now: datetime, period: timedelta = POLL_PE
     if order.poll_failures == 0 and order.status == OrderStatus.AWAITING_DEPOSIT:
         start = max(start, since + AWAITING_DEPOSIT_STEPS[0][0])
     return max(0.0, (now - start).total_seconds())
+
+
+def emit_metrics(summary: PollSummary) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name="OrdersPolled", unit=MetricUnit.Count, value=summary.polled)
+    metrics.add_metric(name="OrdersChanged", unit=MetricUnit.Count, value=summary.changed)
+    metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=summary.failed)
+    metrics.add_metric(
+        name="OldestDueLagSeconds", unit=MetricUnit.Seconds, value=summary.oldest_due_lag_seconds
+    )
+    metrics.add_metric(
+        name="OldestUnsettledCreateSeconds",
+        unit=MetricUnit.Seconds,
+        value=summary.oldest_unsettled_create_seconds,
+    )
