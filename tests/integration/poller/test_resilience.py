@@ -209,7 +209,7 @@ def test_a_run_that_hits_its_deadline_leaves_every_order_consistent(world: World
     assert all(world.stored(o).status == OrderStatus.CONFIRMING for o in orders)
 
 
-def test_workers_stop_taking_orders_at_the_deadline_and_what_they_hold_is_counted(world: World) -> None:
+def test_a_run_returns_at_its_deadline_and_counts_the_orders_still_in_flight(world: World) -> None:
     orders = paid_orders(world, 6)
     world.fault(INFO, "latency", latencyMs=1500)
     started = time.monotonic()
@@ -218,7 +218,7 @@ def test_workers_stop_taking_orders_at_the_deadline_and_what_they_hold_is_counte
         remaining_ms=budget(1.0), concurrency=3, stop_margin_seconds=0.5, write_margin_seconds=0.1
     )
 
-    # Returned at its deadline while three workers still waited for the exchange.
+    # Returned at its deadline while three orders still waited for the exchange.
     assert time.monotonic() - started < 1.4
     assert summary.stopped_early
     assert (summary.changed, summary.left_in_flight) == (0, 3)

@@ -3,8 +3,7 @@
 - reads only due orders: per shard, a Query on the sparse DueForPoll index (`nextPollAt <= now`),
   paged, shards interleaved page by page so a run cut short by its deadline does not starve the
   last shard;
-- processes them on a bounded set of workers over the client's pooled session, each taking the
-  next due order itself (cryptosdk.orders.polling.workers; the per-order flow:
+- processes them on a bounded thread pool over the client's pooled session (the per-order flow:
   cryptosdk.orders.polling.flow); a shared `Pacer` halves the number of orders in flight and
   pauses the run after a persistent 429;
 - queues the workers' schedule moves and writes them from the main thread, 25 to a
@@ -43,7 +42,6 @@ from cryptosdk.orders.polling.flow import (
 from cryptosdk.orders.polling.options import PollerDeps, PollerOptions
 from cryptosdk.orders.polling.pacing import Deadline, Pacer
 from cryptosdk.orders.polling.summary import PollSummary, _due_lag, emit_metrics
-from cryptosdk.orders.polling.workers import DueFeed, work
 from cryptosdk.orders.reconcile import RecentOrders
 from cryptosdk.runtime.observability import logger
 from cryptosdk.storage.schedule import SCHEDULE_BATCH_SIZE, ScheduleBatch
@@ -82,8 +80,8 @@ def _due_orders(
             if stop():
                 return
             orders, last = store.due_for_poll(shard, now, limit=page_size, exclusive_start=cursors[shard])
-            # Read by the workers: only this generator (under the feed's lock) touches these two.
             summary.due += len(orders)
+            summary.items_read += len(orders)
             # Unsettled intents stay due on purpose; their age is OldestUnsettledCreateSeconds.
             lags = [_due_lag(o, now) for o in orders if not unsettled(o)] if first_page else []
             summary.oldest_due_lag_seconds = max([summary.oldest_due_lag_seconds, *filter(None, lags)])
@@ -98,8 +96,6 @@ def _due_orders(
 # Orders read in one BatchGetItem: fewer calls, but each waits for the batch to fill (about two
 # seconds at a 10% change rate and 150 orders/s; the rest are read when the run drains).
 _READ_BATCH_SIZE = 25
-# How often the run's thread counts the workers' results and writes or reads what they queued.
-_FOLLOW_SECONDS = 0.05
 # Pending intents whose settle windows close this close together are looked up in one list read.
 _SETTLE_GROUP = timedelta(seconds=2)
 _SETTLE_RECHECK_SECONDS = 1.0
@@ -120,9 +116,6 @@ class _Run:
         self.batch = batch
         self.pool = pool
         self.reads = ctx.reads or OrderReads()
-        self.feed = DueFeed(iter(()))
-        # While the workers take due orders, orders read in a batch go to them (DueFeed.writes).
-        self.workers_running = False
         # Pending intents whose settle window closes later in this run (cryptosdk.orders.settle).
         self.to_settle: dict[str, OrderResult] = {}
 
@@ -131,33 +124,16 @@ class _Run:
         self.in_flight.add(future)
         future.add_done_callback(self.finished.append)
 
-    def follow(self, workers: list[Future[None]]) -> None:
-        """While the workers take due orders: count their results and write or read what they
-        queued, every `_FOLLOW_SECONDS`, until they have all stopped or the deadline is near (the
-        drain then counts what they still hold). A failed index read is raised here."""
-        deadline = self.ctx.deadline
-        running = set(workers)
-        self.workers_running = True
-        while running:
-            budget = deadline.remaining() - deadline.write_margin / 3
-            if budget <= 0:
-                return
-            _, running = wait(running, timeout=min(budget, _FOLLOW_SECONDS))
-            self.collect()
-        self.workers_running = False
-        for worker in workers:
-            worker.result()
-
     def collect(self, timeout: float | None = 0) -> None:
-        if timeout != 0 and self.in_flight:
+        if not self.in_flight:
+            return
+        if timeout != 0:
             # wait() can return a future before its callback has queued it: taken from here too.
             done, _ = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
             for future in done:
                 self._count(future)
         while self.finished:
             self._count(self.finished.popleft())
-        while self.feed.results:
-            self._tally(self.feed.results.popleft())
         self.flush(SCHEDULE_BATCH_SIZE)
         self.read_orders(_READ_BATCH_SIZE)
 
@@ -165,9 +141,7 @@ class _Run:
         if future not in self.in_flight:
             return  # already counted (seen by wait() and then queued by its callback)
         self.in_flight.remove(future)
-        self._tally(future.result())
-
-    def _tally(self, result: OrderResult) -> None:
+        result = future.result()
         self.summary.count(result)
         self._rememberunsettled(result)
 
@@ -204,10 +178,7 @@ class _Run:
             return
         for view, snapshot in waiting:
             order = orders.get(view.id)
-            if self.workers_running:
-                self.feed.writes.append((view, order, snapshot))
-            else:
-                self.submit(run_write, view, order, snapshot, self.ctx)
+            self.submit(run_write, view, order, snapshot, self.ctx)
 
     def _rememberunsettled(self, result: OrderResult) -> None:
         if result.settle_at is not None and result.order is not None:
@@ -272,9 +243,6 @@ class _Run:
         """Wait for in-flight orders while the deadline allows; the orders still queued for a read
         are read once nothing else is in flight (the last, smaller batch)."""
         deadline = self.ctx.deadline
-        self.workers_running = False
-        while write := self.feed.next_write():  # read in a batch, taken by no worker
-            self.submit(run_write, *write, self.ctx)
         while True:
             if not self.in_flight:
                 self.read_orders()
@@ -284,15 +252,12 @@ class _Run:
             # the margin, keeping its last third for returning the summary.
             budget = deadline.remaining() - deadline.write_margin / 3
             if budget <= 0:
+                logger.warning("deadline: left in-flight orders behind", orders=len(self.in_flight))
+                self.summary.left_in_flight = len(self.in_flight)
                 # Queued for a read, never written: untouched and due next run.
                 self.summary.skipped += len(self.reads.take(1))
                 break
             self.collect(timeout=min(budget, 1.0))
-        self.collect()  # what the workers finished meanwhile
-        # Still running when the run returns (deadline): their conditional writes may still land.
-        self.summary.left_in_flight = len(self.in_flight) + self.feed.busy
-        if self.summary.left_in_flight:
-            logger.warning("deadline: left in-flight orders behind", orders=self.summary.left_in_flight)
         self.flush()
 
 
@@ -317,10 +282,14 @@ def poll_due_orders(
     stop = deadline.stop_taking_work
     pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="poller")
     run = _Run(ctx, summary, batch, pool)
-    run.feed = DueFeed(_due_orders(deps.store, summary.shards, now, options.page_size, summary, stop))
     try:
         try:
-            run.follow([pool.submit(work, run.feed, ctx) for _ in range(options.concurrency)])
+            for order in _due_orders(deps.store, summary.shards, now, options.page_size, summary, stop):
+                run.collect()
+                if not pacer.acquire(stop):
+                    summary.skipped += 1
+                    break
+                run.submit(run_one, order, ctx)
         finally:
             # Also after a failed index read: count what was written.
             summary.stopped_early = stop()
@@ -328,9 +297,7 @@ def poll_due_orders(
         run.settle_later()
     finally:
         # Never wait for a straggler past the deadline; it checks the deadline before writing.
-        pool.shutdown(wait=not (run.in_flight or run.feed.busy), cancel_futures=True)
-    # One item read per due order's index entry, besides the orders the workers read.
-    summary.items_read += summary.due
+        pool.shutdown(wait=not run.in_flight, cancel_futures=True)
     summary.min_concurrency = pacer.lowest_limit
     summary.duration_seconds = round(time.monotonic() - started, 3)
     summary.closeunsettled(deps.clock())
