@@ -1,15 +1,21 @@
 """A due order polled through what its schedule item remembers (one item read): the order is read
-only when the exchange shows something the view cannot decide, and an older view never hides a
-change."""
+only when the exchange shows something the view cannot decide (the run reads such orders
+together, in one batch), and an older view never hides a change."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from typing import Any
 
 from cryptosdk.domain.order import Order
 from cryptosdk.domain.schedule import PollView
 from cryptosdk.domain.status import OrderStatus
+from cryptosdk.runtime.aws_sdk import dynamodb_client
+from cryptosdk.storage.orders import OrderStore
 from tests.integration.poller.conftest import SHARDS, World, history
+
+INFO = "/api/v2/orders/public-info"
 
 
 def due(world: World, order: Order) -> Order | PollView:
@@ -95,3 +101,67 @@ def test_an_unpaid_order_seen_through_its_view_still_expires(world: World) -> No
     assert world.stored(order).status == OrderStatus.EXPIRED
     world.later()
     assert world.poll().due == 0
+
+
+class DynamoCalls:
+    """The DynamoDB operations a store's client makes, by name (botocore's own events)."""
+
+    def __init__(self, client: Any) -> None:
+        self.names: list[str] = []
+        client.meta.events.register("before-call.dynamodb", self._seen)
+
+    def _seen(self, model: Any, **_: Any) -> None:
+        self.names.append(model.name)
+
+
+def counted_store(world: World) -> tuple[OrderStore, DynamoCalls]:
+    client = dynamodb_client()
+    return OrderStore(world.store.table_name, client=client), DynamoCalls(client)
+
+
+def test_changes_seen_through_views_are_read_in_one_batch_and_each_written_once(world: World) -> None:
+    orders = [world.active_order() for _ in range(5)]
+    world.later(timedelta(minutes=10))
+    assert world.poll().schedule_writes == 5
+    world.later(timedelta(minutes=6))
+    for order in orders:
+        world.drive(order, "INCOMING_FUNDS_DETECTED")
+    store, calls = counted_store(world)
+
+    summary = world.poll(deps=world.deps(store=store))
+
+    # One item per due order (its view) and one per order read; one read call, no GetItem.
+    assert (summary.due, summary.changed, summary.items_read, summary.skipped) == (5, 5, 10, 0)
+    assert calls.names.count("BatchGetItem") == 1
+    assert "GetItem" not in calls.names
+    assert calls.names.count("UpdateItem") == 5
+    for order in orders:
+        stored = world.stored(order)
+        assert (stored.status, stored.version) == (OrderStatus.CONFIRMING, order.version + 1)
+        assert world.events_for(order) == [("awaiting_deposit", "confirming")]
+
+
+def test_orders_queued_for_a_read_past_the_write_margin_are_left_untouched(world: World) -> None:
+    orders = [world.active_order() for _ in range(4)]
+    world.later(timedelta(minutes=10))
+    world.poll()
+    world.later(timedelta(minutes=6))
+    for order in orders:
+        world.drive(order, "INCOMING_FUNDS_DETECTED")
+    before = [world.item(order) for order in orders]
+    world.fault(INFO, "latency", latencyMs=400)
+    # Every exchange answer comes back with less than the write margin left: nothing may be read
+    # or written any more, and nothing is left in flight.
+    ends = time.monotonic() + 1.0
+
+    summary = world.poll(
+        remaining_ms=lambda: max(0, int((ends - time.monotonic()) * 1000)),
+        stop_margin_seconds=0.5,
+        write_margin_seconds=0.8,
+    )
+
+    assert (summary.changed, summary.skipped, summary.left_in_flight) == (0, 4, 0)
+    assert [world.item(order) for order in orders] == before
+    world.clear_faults()
+    assert world.poll().changed == 4
+    assert all(world.stored(order).status == OrderStatus.CONFIRMING for order in orders)

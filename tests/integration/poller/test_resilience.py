@@ -207,3 +207,22 @@ def test_a_run_that_hits_its_deadline_leaves_every_order_consistent(world: World
 
     assert rest.changed == len(untouched)
     assert all(world.stored(o).status == OrderStatus.CONFIRMING for o in orders)
+
+
+def test_a_run_returns_at_its_deadline_and_counts_the_orders_still_in_flight(world: World) -> None:
+    orders = paid_orders(world, 6)
+    world.fault(INFO, "latency", latencyMs=1500)
+    started = time.monotonic()
+
+    summary = world.poll(
+        remaining_ms=budget(1.0), concurrency=3, stop_margin_seconds=0.5, write_margin_seconds=0.1
+    )
+
+    # Returned at its deadline while three orders still waited for the exchange.
+    assert time.monotonic() - started < 1.4
+    assert summary.stopped_early
+    assert (summary.changed, summary.left_in_flight) == (0, 3)
+    time.sleep(1.0)  # the stragglers' answers arrive past the write margin: they write nothing
+    assert all(world.stored(o).version == 1 for o in orders)
+    world.clear_faults()
+    assert world.poll().changed == 6

@@ -4,12 +4,14 @@ the order on the version read; a back-off only moves its poll schedule, and a po
 nothing and stays due writes nothing. A lost race re-reads once and re-applies the same exchange
 snapshot only if the stored state is older than the snapshot, so newer state is never
 overwritten and statuses never move backwards. An order seen through its schedule view
-(cryptosdk.domain.schedule) is read only when the view cannot decide."""
+(cryptosdk.domain.schedule) is read only when the view cannot decide; in a run, such reads are
+queued (`OrderReads`) and made 25 to a BatchGetItem by the run, which then writes each order."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -30,6 +32,7 @@ class Outcome(StrEnum):
     UPDATED = "updated"  # exchange fields or schedule written, status unchanged
     FAILED = "failed"  # the exchange call failed; back-off written when possible
     SKIPPED = "skipped"  # left untouched: deadline, or newer state already stored
+    DEFERRED = "deferred"  # its order must be read first: queued in the run's OrderReads
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,35 @@ class OrderResult:
 
 
 @dataclass
+class OrderReads:
+    """Due views whose poll needs their order item, each with the exchange's answer, queued by the
+    workers; the run reads them in batches (`ScheduleItems.load_due_many`) and hands each order
+    to `write_read_order`. A GetItem per changed order cost a whole botocore call each."""
+
+    waiting: list[tuple[PollView, Snapshot]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, view: PollView, snapshot: Snapshot) -> None:
+        with self.lock:
+            self.waiting.append((view, snapshot))
+
+    def take(self, at_least: int) -> list[tuple[PollView, Snapshot]]:
+        with self.lock:
+            if len(self.waiting) < max(at_least, 1):
+                return []
+            taken, self.waiting = self.waiting, []
+            return taken
+
+
+@dataclass
 class PollContext:
     deps: PollerDeps
     options: PollerOptions
     deadline: Deadline
     pacer: Pacer
     recent: RecentOrders
+    # Where a view's order read is queued (None: read at once, by the worker).
+    reads: OrderReads | None = None
 
 
 def _snapshot(order: Order, ctx: PollContext) -> Snapshot:
@@ -106,10 +132,20 @@ def process_view(view: PollView, ctx: PollContext) -> OrderResult:
         fields = decision.fields
         store.move_schedule(view, fields.get("next_poll_at"), fields.get("poll_failures", 0), now)
         return OrderResult(view.id, Outcome.UPDATED)
-    order = store.load_due(view)
+    if ctx.reads is not None:
+        ctx.reads.add(view, Snapshot(now, exchange))
+        return OrderResult(view.id, Outcome.DEFERRED)
+    return write_read_order(view, store.load_due(view), Snapshot(now, exchange), ctx)
+
+
+def write_read_order(
+    view: PollView, order: Order | None, snapshot: Snapshot, ctx: PollContext
+) -> OrderResult:
+    """The rest of `process_view` once the view's order is read (`load_due`: None when there is
+    nothing left to poll)."""
     if order is None:
         return OrderResult(view.id, Outcome.SKIPPED, reads=1)
-    return dataclasses.replace(_write(order, Snapshot(now, exchange), ctx), reads=1)
+    return dataclasses.replace(_write(order, snapshot, ctx), reads=1)
 
 
 def unsettled(order: Order | PollView) -> bool:
@@ -218,3 +254,13 @@ def run_one(order: Order | PollView, ctx: PollContext) -> OrderResult:
         return OrderResult(order.id, Outcome.FAILED, known, error=exc)
     finally:
         ctx.pacer.release()
+
+
+def run_write(view: PollView, order: Order | None, snapshot: Snapshot, ctx: PollContext) -> OrderResult:
+    """Worker entry for an order read in a batch: its write (it holds no pacer slot: the
+    exchange call is behind it)."""
+    try:
+        return write_read_order(view, order, snapshot, ctx)
+    except Exception as exc:
+        logger.exception("order poll crashed", order_id=view.id)
+        return OrderResult(view.id, Outcome.FAILED, order, reads=1, error=exc)

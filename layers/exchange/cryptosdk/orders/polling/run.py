@@ -7,7 +7,8 @@
   cryptosdk.orders.polling.flow); a shared `Pacer` halves the number of orders in flight and
   pauses the run after a persistent 429;
 - queues the workers' schedule moves and writes them from the main thread, 25 to a
-  BatchExecuteStatement;
+  BatchExecuteStatement, and reads the orders whose poll needs them (a status change) 25 to a
+  BatchGetItem, each then written by a worker;
 - stops taking new orders `stop_margin` before the Lambda deadline, and an in-flight order that
   reaches `write_margin` is dropped before its write: every order is either updated (version + 1)
   or untouched, never half-written; a write that started before `write_margin` gets the first two
@@ -21,100 +22,34 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cryptosdk.domain.order import Order
-from cryptosdk.domain.schedule import PollView, status_since
-from cryptosdk.domain.status import OrderStatus, is_terminal
-from cryptosdk.exchange import errors
-from cryptosdk.orders.polling.flow import OrderResult, Outcome, PollContext, run_one, unsettled
+from cryptosdk.domain.schedule import PollView
+from cryptosdk.orders.polling.flow import (
+    OrderReads,
+    OrderResult,
+    Outcome,
+    PollContext,
+    run_one,
+    run_write,
+    unsettled,
+)
 from cryptosdk.orders.polling.options import PollerDeps, PollerOptions
-from cryptosdk.orders.polling.pacing import AWAITING_DEPOSIT_STEPS, Deadline, Pacer, next_poll_delay
+from cryptosdk.orders.polling.pacing import Deadline, Pacer
+from cryptosdk.orders.polling.summary import PollSummary, _due_lag, emit_metrics
 from cryptosdk.orders.reconcile import RecentOrders
-from cryptosdk.runtime.observability import logger, metrics
-from cryptosdk.storage.schedule import POLL_PERIOD, SCHEDULE_BATCH_SIZE, ScheduleBatch
+from cryptosdk.runtime.observability import logger
+from cryptosdk.storage.schedule import SCHEDULE_BATCH_SIZE, ScheduleBatch
+
+__all__ = ["PollSummary", "_due_lag", "poll_due_orders", "resolve_shards"]
 
 if TYPE_CHECKING:
     from cryptosdk.storage.orders import OrderStore
-
-
-@dataclass
-class PollSummary:
-    shards: list[str]
-    due: int = 0  # orders the index returned
-    polled: int = 0  # orders processed (any outcome but skipped)
-    changed: int = 0
-    updated: int = 0
-    failed: int = 0
-    skipped: int = 0
-    rereads: int = 0
-    rate_limited: int = 0
-    items_read: int = 0
-    oldest_due_lag_seconds: float = 0.0
-    # Age of the oldest order still in pending_create after the run (0 when none): the alarm's input.
-    oldest_unsettled_create_seconds: float = 0.0
-    settle_waits: int = 0  # pending intents the run waited for, within its deadline, to settle them
-    schedule_writes: int = 0  # schedule items moved (back-offs), in batches of 25
-    schedule_conflicts: int = 0  # moves refused by their condition (another writer's schedule stands)
-    stopped_early: bool = False
-    left_in_flight: int = 0  # orders still running when the run returned (deadline)
-    min_concurrency: int = 0
-    duration_seconds: float = 0.0
-
-    def __post_init__(self) -> None:
-        self._unsettled: dict[str, datetime] = {}
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def closeunsettled(self, now: datetime) -> None:
-        oldest = min(self._unsettled.values(), default=None)
-        self.oldest_unsettled_create_seconds = (
-            0.0 if oldest is None else round((now - oldest).total_seconds(), 3)
-        )
-
-    def count(self, result: OrderResult) -> None:
-        order = result.order
-        if order is not None and order.status == OrderStatus.PENDING_CREATE:
-            self._unsettled[order.id] = order.created_at
-        else:
-            self._unsettled.pop(result.order_id, None)
-        self.rereads += result.rereads
-        self.items_read += result.rereads + result.reads
-        if result.outcome == Outcome.SKIPPED:
-            self.skipped += 1
-            return
-        self.polled += 1
-        if result.outcome == Outcome.CHANGED:
-            self.changed += 1
-        elif result.outcome == Outcome.UPDATED:
-            self.updated += 1
-        else:
-            self.failed += 1
-            if isinstance(result.error, errors.RateLimitedError):
-                self.rate_limited += 1
-
-
-def _due_lag(order: Order | PollView, now: datetime, period: timedelta = POLL_PERIOD) -> float | None:
-    """How late this poll of `order` is, in seconds; None when its due time says nothing about
-    that. An order polled every run keeps the due time it had when it started being polled every
-    run (moving it would be a write per poll), so only a backed-off order (a longer interval, a
-    failure) has a due time a run can be late for; an order just stepping out of every-run polling
-    counts from when it did."""
-    if order.next_poll_at is None or is_terminal(order.status):
-        return None
-    since = order.status_since if isinstance(order, PollView) else status_since(order)
-    waited = now - since
-    if order.poll_failures == 0 and next_poll_delay(order.status, 0, waited=waited) <= period:
-        return None
-    start = order.next_poll_at
-    if order.poll_failures == 0 and order.status == OrderStatus.AWAITING_DEPOSIT:
-        start = max(start, since + AWAITING_DEPOSIT_STEPS[0][0])
-    return max(0.0, (now - start).total_seconds())
 
 
 def resolve_shards(requested: Sequence[str] | None, shard_count: int) -> list[str]:
@@ -158,6 +93,9 @@ def _due_orders(
         first_page = False
 
 
+# Orders read in one BatchGetItem: fewer calls, but each waits for the batch to fill (about two
+# seconds at a 10% change rate and 150 orders/s; the rest are read when the run drains).
+_READ_BATCH_SIZE = 25
 # Pending intents whose settle windows close this close together are looked up in one list read.
 _SETTLE_GROUP = timedelta(seconds=2)
 _SETTLE_RECHECK_SECONDS = 1.0
@@ -166,28 +104,46 @@ _SETTLE_RECHECK_SECONDS = 1.0
 class _Run:
     """The bookkeeping of one run on the main thread: results in, counted."""
 
-    def __init__(self, ctx: PollContext, summary: PollSummary, batch: ScheduleBatch) -> None:
+    def __init__(
+        self, ctx: PollContext, summary: PollSummary, batch: ScheduleBatch, pool: ThreadPoolExecutor
+    ) -> None:
         self.ctx = ctx
         self.summary = summary
         self.in_flight: set[Future[OrderResult]] = set()
+        # Appended by each future's worker as it finishes: the per-order check pops what is done
+        # instead of asking every future in flight (each done() takes that future's lock).
+        self.finished: deque[Future[OrderResult]] = deque()
         self.batch = batch
+        self.pool = pool
+        self.reads = ctx.reads or OrderReads()
         # Pending intents whose settle window closes later in this run (cryptosdk.orders.settle).
         self.to_settle: dict[str, OrderResult] = {}
+
+    def submit(self, work: Callable[..., OrderResult], *args: Any) -> None:
+        future = self.pool.submit(work, *args)
+        self.in_flight.add(future)
+        future.add_done_callback(self.finished.append)
 
     def collect(self, timeout: float | None = 0) -> None:
         if not self.in_flight:
             return
-        if timeout == 0:
-            # The per-order check: a scan of done flags, not wait()'s waiter on every future.
-            done = {future for future in self.in_flight if future.done()}
-            self.in_flight -= done
-        else:
-            done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
-        for future in done:
-            result = future.result()
-            self.summary.count(result)
-            self._rememberunsettled(result)
+        if timeout != 0:
+            # wait() can return a future before its callback has queued it: taken from here too.
+            done, _ = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._count(future)
+        while self.finished:
+            self._count(self.finished.popleft())
         self.flush(SCHEDULE_BATCH_SIZE)
+        self.read_orders(_READ_BATCH_SIZE)
+
+    def _count(self, future: Future[OrderResult]) -> None:
+        if future not in self.in_flight:
+            return  # already counted (seen by wait() and then queued by its callback)
+        self.in_flight.remove(future)
+        result = future.result()
+        self.summary.count(result)
+        self._rememberunsettled(result)
 
     def flush(self, at_least: int = 1) -> None:
         """Write the queued schedule moves once `at_least` are ready, 25 to a call. A failed call
@@ -203,13 +159,34 @@ class _Run:
         self.summary.schedule_writes += written
         self.summary.schedule_conflicts += conflicts
 
+    def read_orders(self, at_least: int = 1) -> None:
+        """Read the queued orders once `at_least` wait, in one BatchGetItem, and hand each to a
+        worker for its write. Past the write margin nothing is read: those orders stay untouched
+        and due (skipped). A failed read fails them: they stay due for the next run."""
+        waiting = self.reads.take(at_least)
+        if not waiting:
+            return
+        if not self.ctx.deadline.may_write():
+            self.summary.skipped += len(waiting)
+            return
+        try:
+            orders = self.ctx.deps.store.load_due_many([view for view, _ in waiting])
+        except Exception as exc:
+            logger.exception("orders to write not read", orders=len(waiting))
+            for view, _ in waiting:
+                self.summary.count(OrderResult(view.id, Outcome.FAILED, error=exc))
+            return
+        for view, snapshot in waiting:
+            order = orders.get(view.id)
+            self.submit(run_write, view, order, snapshot, self.ctx)
+
     def _rememberunsettled(self, result: OrderResult) -> None:
         if result.settle_at is not None and result.order is not None:
             self.to_settle[result.order_id] = result
         else:
             self.to_settle.pop(result.order_id, None)
 
-    def settle_later(self, pool: ThreadPoolExecutor) -> None:
+    def settle_later(self) -> None:
         """Wait, within the run's deadline, for the settle windows of the pending intents seen, and
         settle each as its window closes, in a fresh read of the exchange's order list (the run's
         first read came too early): with the poller on a one-minute schedule, an unknown create is
@@ -240,7 +217,7 @@ class _Run:
                 if not ctx.pacer.acquire(ctx.deadline.stop_taking_work):
                     return
                 assert result.order is not None
-                self.in_flight.add(pool.submit(run_one, result.order, ctx))
+                self.submit(run_one, result.order, ctx)
             self.drain()
             self.to_settle = {}  # one settle pass per run: what is still unknown waits for the next
 
@@ -263,15 +240,22 @@ class _Run:
         return fresh is not None and unsettled(fresh)
 
     def drain(self) -> None:
-        """Wait for in-flight orders while the deadline allows."""
+        """Wait for in-flight orders while the deadline allows; the orders still queued for a read
+        are read once nothing else is in flight (the last, smaller batch)."""
         deadline = self.ctx.deadline
-        while self.in_flight:
+        while True:
+            if not self.in_flight:
+                self.read_orders()
+                if not self.in_flight:
+                    break
             # A write that began just before the write margin needs time to land: wait for it into
             # the margin, keeping its last third for returning the summary.
             budget = deadline.remaining() - deadline.write_margin / 3
             if budget <= 0:
                 logger.warning("deadline: left in-flight orders behind", orders=len(self.in_flight))
                 self.summary.left_in_flight = len(self.in_flight)
+                # Queued for a read, never written: untouched and due next run.
+                self.summary.skipped += len(self.reads.take(1))
                 break
             self.collect(timeout=min(budget, 1.0))
         self.flush()
@@ -293,10 +277,11 @@ def poll_due_orders(
     summary = PollSummary(shards=resolve_shards(shards, options.shard_count))
     pacer = Pacer(options.concurrency, base_pause=options.rate_limit_pause_seconds)
     deadline = Deadline(remaining_ms, options.stop_margin_seconds, options.write_margin_seconds)
-    ctx = PollContext(deps, options, deadline, pacer, RecentOrders(deps.client, clock=deps.clock))
-    run = _Run(ctx, summary, batch)
+    recent = RecentOrders(deps.client, clock=deps.clock)
+    ctx = PollContext(deps, options, deadline, pacer, recent, reads=OrderReads())
     stop = deadline.stop_taking_work
     pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="poller")
+    run = _Run(ctx, summary, batch, pool)
     try:
         try:
             for order in _due_orders(deps.store, summary.shards, now, options.page_size, summary, stop):
@@ -304,34 +289,18 @@ def poll_due_orders(
                 if not pacer.acquire(stop):
                     summary.skipped += 1
                     break
-                run.in_flight.add(pool.submit(run_one, order, ctx))
+                run.submit(run_one, order, ctx)
         finally:
             # Also after a failed index read: count what was written.
             summary.stopped_early = stop()
             run.drain()
-        run.settle_later(pool)
+        run.settle_later()
     finally:
         # Never wait for a straggler past the deadline; it checks the deadline before writing.
         pool.shutdown(wait=not run.in_flight, cancel_futures=True)
     summary.min_concurrency = pacer.lowest_limit
     summary.duration_seconds = round(time.monotonic() - started, 3)
     summary.closeunsettled(deps.clock())
-    _emit_metrics(summary)
+    emit_metrics(summary)
     logger.info("poll run finished", **summary.as_dict())
     return summary
-
-
-def _emit_metrics(summary: PollSummary) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    metrics.add_metric(name="OrdersPolled", unit=MetricUnit.Count, value=summary.polled)
-    metrics.add_metric(name="OrdersChanged", unit=MetricUnit.Count, value=summary.changed)
-    metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=summary.failed)
-    metrics.add_metric(
-        name="OldestDueLagSeconds", unit=MetricUnit.Seconds, value=summary.oldest_due_lag_seconds
-    )
-    metrics.add_metric(
-        name="OldestUnsettledCreateSeconds",
-        unit=MetricUnit.Seconds,
-        value=summary.oldest_unsettled_create_seconds,
-    )
