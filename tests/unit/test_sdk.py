@@ -60,3 +60,41 @@ print("boto3" in sys.modules, clients[0].meta.config.max_pool_connections)
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["False", "3"]
+
+
+def test_clients_are_made_one_at_a_time_from_one_session() -> None:
+    # A botocore session is not thread-safe: the poller's workers may all ask for the Secrets
+    # Manager client at their first signed call, at once.
+    import threading
+    import time
+
+    from cryptosdk.runtime.aws_sdk import client, reset_session, session
+
+    reset_session()
+    inside: list[int] = []
+    active = [0]
+    guard = threading.Lock()
+
+    def slow_class_creation(**_: object) -> None:
+        with guard:
+            active[0] += 1
+            inside.append(active[0])
+        time.sleep(0.01)
+        with guard:
+            active[0] -= 1
+
+    session().register("creating-client-class", slow_class_creation)
+    try:
+        made: list[object] = []
+        threads = [
+            threading.Thread(target=lambda: made.append(client("secretsmanager", region_name="us-east-1")))
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(made) == 8
+        assert max(inside) == 1, inside
+    finally:
+        reset_session()

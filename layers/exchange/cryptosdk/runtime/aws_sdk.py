@@ -81,8 +81,11 @@ def client(service: str, config: Any = None, **client_kwargs: Any) -> Any:
     """A botocore client of `session()` with `lean_config` unless `config` is given.
 
     botocore, not boto3: the clients are the same objects, but `import boto3` also imports its
-    session and s3transfer machinery (60-90 ms of a cold start) that no code here uses."""
-    return session().create_client(service, config=config or lean_config(), **client_kwargs)
+    session and s3transfer machinery (60-90 ms of a cold start) that no code here uses. Clients are
+    made one at a time: a botocore session is not thread-safe, and the poller's workers may all
+    make their first signed call (and so ask for the Secrets Manager client) at once."""
+    with _SESSION_LOCK:
+        return session().create_client(service, config=config or lean_config(), **client_kwargs)
 
 
 def dynamodb_client(pool: int | None = None, **client_kwargs: Any) -> Any:
@@ -93,4 +96,4 @@ def dynamodb_client(pool: int | None = None, **client_kwargs: Any) -> Any:
 
 
 _SESSION: list[Any] = []
-_SESSION_LOCK = threading.Lock()
+_SESSION_LOCK = threading.RLock()  # client() holds it while session() takes it
