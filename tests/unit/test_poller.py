@@ -18,7 +18,8 @@ from cryptosdk.exchange.models import ExchangeOrder
 from cryptosdk.orders.polling.decision import Snapshot, decide, decide_failure
 from cryptosdk.orders.polling.options import PollerOptions
 from cryptosdk.orders.polling.pacing import Deadline, Pacer
-from cryptosdk.orders.polling.run import _due_lag, resolve_shards
+from cryptosdk.orders.polling.run import resolve_shards
+from cryptosdk.orders.polling.summary import due_lag
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 OPTIONS = PollerOptions(unpaid_ttl=timedelta(hours=1), reconcile_deadline=timedelta(minutes=15))
@@ -464,24 +465,24 @@ def test_an_order_polled_every_run_is_never_late_however_old_its_due_time() -> N
     # Confirming since T0, due since T0: the due time stays put while it is polled every run.
     order = stored(OrderStatus.CONFIRMING, next_poll_at=T0)
 
-    assert _due_lag(order, T0 + timedelta(minutes=30)) is None
+    assert due_lag(order, T0 + timedelta(minutes=30)) is None
 
 
 def test_a_backed_off_order_is_late_from_its_due_time() -> None:
     order = stored(next_poll_at=T0 + timedelta(minutes=30))
 
-    assert _due_lag(order, T0 + timedelta(minutes=33)) == 180.0
+    assert due_lag(order, T0 + timedelta(minutes=33)) == 180.0
 
 
 def test_an_order_stepping_out_of_every_run_polling_is_late_only_from_then() -> None:
     # Awaiting since T0 and polled every run (due time T0) until 5 minutes in.
     order = stored(next_poll_at=T0)
 
-    assert _due_lag(order, T0 + timedelta(minutes=4)) is None
-    assert _due_lag(order, T0 + timedelta(minutes=5, seconds=30)) == 30.0
+    assert due_lag(order, T0 + timedelta(minutes=4)) is None
+    assert due_lag(order, T0 + timedelta(minutes=5, seconds=30)) == 30.0
 
 
 def test_a_failing_order_is_late_from_its_back_off() -> None:
     order = stored(OrderStatus.CONFIRMING, next_poll_at=T0 + timedelta(minutes=2), poll_failures=2)
 
-    assert _due_lag(order, T0 + timedelta(minutes=3)) == 60.0
+    assert due_lag(order, T0 + timedelta(minutes=3)) == 60.0

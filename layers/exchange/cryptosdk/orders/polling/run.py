@@ -41,12 +41,12 @@ from cryptosdk.orders.polling.flow import (
 )
 from cryptosdk.orders.polling.options import PollerDeps, PollerOptions
 from cryptosdk.orders.polling.pacing import Deadline, Pacer
-from cryptosdk.orders.polling.summary import PollSummary, _due_lag, emit_metrics
+from cryptosdk.orders.polling.summary import PollSummary, due_lag, emit_metrics
 from cryptosdk.orders.reconcile import RecentOrders
 from cryptosdk.runtime.observability import logger
 from cryptosdk.storage.schedule import SCHEDULE_BATCH_SIZE, ScheduleBatch
 
-__all__ = ["PollSummary", "_due_lag", "poll_due_orders", "resolve_shards"]
+__all__ = ["PollSummary", "poll_due_orders", "resolve_shards"]
 
 if TYPE_CHECKING:
     from cryptosdk.storage.orders import OrderStore
@@ -83,7 +83,7 @@ def _due_orders(
             summary.due += len(orders)
             summary.items_read += len(orders)
             # Unsettled intents stay due on purpose; their age is OldestUnsettledCreateSeconds.
-            lags = [_due_lag(o, now) for o in orders if not unsettled(o)] if first_page else []
+            lags = [due_lag(o, now) for o in orders if not unsettled(o)] if first_page else []
             summary.oldest_due_lag_seconds = max([summary.oldest_due_lag_seconds, *filter(None, lags)])
             if last:
                 cursors[shard] = last

@@ -1,5 +1,5 @@
 """What one poller run reports (`PollSummary`: counts, lags, the deadline's leftovers), and how late
-a due order's poll is (`_due_lag`, the OldestDueLagSeconds metric's input), and the run's metrics."""
+a due order's poll is (`due_lag`, the OldestDueLagSeconds metric's input), and the run's metrics."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ class PollSummary:
                 self.rate_limited += 1
 
 
-def _due_lag(order: Order | PollView, now: datetime, period: timedelta = POLL_PERIOD) -> float | None:
+def due_lag(order: Order | PollView, now: datetime, period: timedelta = POLL_PERIOD) -> float | None:
     """How late this poll of `order` is, in seconds; None when its due time says nothing about
     that. An order polled every run keeps the due time it had when it started being polled every
     run (moving it would be a write per poll), so only a backed-off order (a longer interval, a
