@@ -44,12 +44,13 @@ def test_the_layers_clients_and_items_never_import_boto3() -> None:
 import sys
 from cryptosdk.container import Container
 from cryptosdk.runtime.aws_sdk import dynamodb_client, session
-from cryptosdk.storage.table import Table
+from cryptosdk.storage.codec import item_from_attributes, item_to_attributes
 from cryptosdk.exchange.secrets import SecretsManagerKeyProvider
 from cryptosdk.orders.events import EventPublisher
 from decimal import Decimal
 clients = [dynamodb_client(pool=3), SecretsManagerKeyProvider("s").client, EventPublisher("bus")._client]
-item = Table._from_av(Table._to_av({"id": "o", "amount": Decimal("1.5"), "history": [{"s": "new"}]}))
+stored = item_to_attributes({"id": "o", "amount": Decimal("1.5"), "history": [{"s": "new"}]})
+item = item_from_attributes(stored)
 assert item["amount"] == Decimal("1.5"), item
 assert len({id(c.meta.events) for c in clients}) == 3 and session() is session()
 print("boto3" in sys.modules, clients[0].meta.config.max_pool_connections)

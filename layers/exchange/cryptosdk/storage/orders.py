@@ -34,6 +34,7 @@ from cryptosdk.domain.order import (
 from cryptosdk.domain.status import TERMINAL_STATUSES, OrderStatus, is_terminal
 from cryptosdk.runtime.observability import correlation_id
 from cryptosdk.storage.cache import CacheItems
+from cryptosdk.storage.codec import item_from_attributes, item_to_attributes, to_attribute
 from cryptosdk.storage.cursors import decode_cursor, encode_cursor
 from cryptosdk.storage.items import (
     SCHEDULE_FIELDS,
@@ -94,7 +95,7 @@ class OrderStore(ScheduleItems, CacheItems):
         try:
             self._client.put_item(
                 TableName=self.table_name,
-                Item=self._to_av(without_schedule(order_to_item(order))),
+                Item=item_to_attributes(without_schedule(order_to_item(order))),
                 ConditionExpression="attribute_not_exists(id)",
             )
         except Exception as exc:
@@ -165,7 +166,7 @@ class OrderStore(ScheduleItems, CacheItems):
             )
         names: dict[str, str] = {"#version": "version", "#status": "status", "#history": "statusHistory"}
         values: dict[str, Any] = {
-            ":expected": self._ser(expected),
+            ":expected": to_attribute(expected),
             ":from": {"S": order.status.value},
             ":entries": {"N": str(len(order.status_history))},
         }
@@ -176,12 +177,12 @@ class OrderStore(ScheduleItems, CacheItems):
                 continue
             names[f"#a{i}"] = key
             if key in after:
-                values[f":v{i}"] = self._ser(after[key])
+                values[f":v{i}"] = to_attribute(after[key])
                 sets.append(f"#a{i} = :v{i}")
             else:
                 removes.append(f"#a{i}")
         if appended:
-            values[":appended"] = self._ser([history_entry(change) for change in appended])
+            values[":appended"] = to_attribute([history_entry(change) for change in appended])
             sets.append("#history = list_append(#history, :appended)")
         terminal = sorted(status.value for status in TERMINAL_STATUSES)
         for n, status in enumerate(terminal):
@@ -275,7 +276,7 @@ class OrderStore(ScheduleItems, CacheItems):
             TableName=self.table_name, Key={"id": {"S": order_id}}, ConsistentRead=True
         )
         item = answer.get("Item")
-        order = item_to_order(self._from_av(item)) if item else None
+        order = item_to_order(item_from_attributes(item)) if item else None
         if order is None or not with_schedule or order.poll_shard is not None:
             return order
         schedule = self._client.get_item(
@@ -283,7 +284,7 @@ class OrderStore(ScheduleItems, CacheItems):
         ).get("Item")
         if schedule is None:
             return order
-        plain = self._from_av(schedule)
+        plain = item_from_attributes(schedule)
         return order.model_copy(
             update={
                 "next_poll_at": Order.model_validate(

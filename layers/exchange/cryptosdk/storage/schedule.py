@@ -16,6 +16,7 @@ from cryptosdk.domain.order import Order, to_iso
 from cryptosdk.domain.schedule import PollView
 from cryptosdk.domain.status import is_terminal
 from cryptosdk.runtime.observability import logger
+from cryptosdk.storage.codec import item_from_attributes, item_to_attributes, to_attribute
 from cryptosdk.storage.items import (
     SCHEDULE_PREFIX,
     decisive_view,
@@ -95,7 +96,7 @@ class ScheduleItems(Table):
         try:
             self._client.put_item(
                 TableName=self.table_name,
-                Item=self._to_av(schedule_item(order_id, shard, next_poll_at, failures)),
+                Item=item_to_attributes(schedule_item(order_id, shard, next_poll_at, failures)),
                 ConditionExpression="attribute_not_exists(id)",
             )
         except Exception as exc:
@@ -130,7 +131,7 @@ class ScheduleItems(Table):
         every write is conditional). None, and the schedule deleted, when there is nothing to poll."""
         answer = self._client.get_item(TableName=self.table_name, Key={"id": {"S": view.id}})
         item = answer.get("Item")
-        return self._due_order(view, self._from_av(item) if item else None)
+        return self._due_order(view, item_from_attributes(item) if item else None)
 
     def load_due_many(self, views: Sequence[PollView]) -> dict[str, Order | None]:
         """`load_due` for several views in one BatchGetItem (100 keys to a call): each GetItem is
@@ -173,7 +174,7 @@ class ScheduleItems(Table):
         parameters = [{"S": to_iso(move.next_poll_at)}, {"N": str(move.failures)}]
         for key, value in (move.view or {}).items():
             sets.append(f'"{key}" = ?')  # our attribute names, never input
-            parameters.append(self._ser(value))
+            parameters.append(to_attribute(value))
         statement = f'UPDATE "{self.table_name}" SET {", ".join(sets)} WHERE id = ?'  # noqa: S608
         parameters.append({"S": schedule_id(move.order_id)})
         if move.expected_due is not None:
@@ -229,7 +230,7 @@ class ScheduleItems(Table):
             if view is not None and view.next_poll_at > fresh_since:
                 orders.append(view)  # most due orders: no deserializer, no order read
             else:
-                due.append(self._from_av(raw))
+                due.append(item_from_attributes(raw))
         schedules = [i["orderId"] for i in due if str(i["id"]).startswith(SCHEDULE_PREFIX)]
         found = self._batch_get(schedules)
         for item in due:

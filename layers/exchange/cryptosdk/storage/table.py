@@ -1,15 +1,15 @@
 """The DynamoDB plumbing every store of the orders table shares: the client (made on first use,
-never at import), the attribute-value codec, conditional-failure detection and batched reads."""
+never at import), conditional-failure detection and batched reads (items as plain values: storage.codec)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
 from cryptosdk.runtime.aws_sdk import dynamodb_client
-from cryptosdk.storage.codec import item_from_attributes, item_to_attributes, to_attribute
+from cryptosdk.storage.codec import item_from_attributes
 
 _BATCH_GET = 100
 
@@ -37,18 +37,6 @@ class Table:
         return self._connect()
 
     @staticmethod
-    def _ser(value: Any) -> dict[str, Any]:
-        return to_attribute(value)
-
-    @staticmethod
-    def _to_av(item: Mapping[str, Any]) -> dict[str, Any]:
-        return item_to_attributes(item)
-
-    @staticmethod
-    def _from_av(item: Mapping[str, Any]) -> dict[str, Any]:
-        return item_from_attributes(item)
-
-    @staticmethod
     def _is_conditional_failure(exc: Exception) -> bool:
         response = getattr(exc, "response", None) or {}
         code = response.get("Error", {}).get("Code")
@@ -68,7 +56,7 @@ class Table:
                     time.sleep(min(0.05 * 2**attempt, 1.0))
                 answer = self._client.batch_get_item(RequestItems={self.table_name: {"Keys": keys}})
                 for item in answer.get("Responses", {}).get(self.table_name, []):
-                    plain = self._from_av(item)
+                    plain = item_from_attributes(item)
                     found[plain["id"]] = plain
                 keys = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
             if keys:
