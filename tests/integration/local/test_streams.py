@@ -66,19 +66,23 @@ def mapping(
     return bound, parked
 
 
+def confirm(aws: AwsStack, order_id: str) -> None:
+    aws.dynamodb.update_item(
+        TableName=aws.orders_table,
+        Key={"id": {"S": order_id}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "confirming"}},
+    )
+
+
 def status_changes(aws: AwsStack, *ids: str) -> None:
     """One MODIFY record per id (after an INSERT the filter drops)."""
     for order_id in ids:
         aws.dynamodb.put_item(
             TableName=aws.orders_table, Item={"id": {"S": order_id}, "status": {"S": "awaiting_deposit"}}
         )
-        aws.dynamodb.update_item(
-            TableName=aws.orders_table,
-            Key={"id": {"S": order_id}},
-            UpdateExpression="SET #s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": "confirming"}},
-        )
+        confirm(aws, order_id)
 
 
 def test_only_filtered_records_are_delivered_in_order_in_batches_of_batch_size(aws: AwsStack) -> None:
@@ -131,13 +135,7 @@ def racing_writes(aws: AwsStack, first: str, second: str) -> None:
             TableName=aws.orders_table, Item={"id": {"S": order_id}, "status": {"S": "awaiting_deposit"}}
         )
     for order_id in (first, second):
-        aws.dynamodb.update_item(
-            TableName=aws.orders_table,
-            Key={"id": {"S": order_id}},
-            UpdateExpression="SET #s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": "confirming"}},
-        )
+        confirm(aws, order_id)
     shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][aws.region].get_table(aws.orders_table).stream_shard
     assert shard is not None
     earlier, last = shard.items[-2].record["dynamodb"], shard.items[-1].record["dynamodb"]
