@@ -11,6 +11,12 @@ Beside it, in the same world, the cookbook-style handler (bench/reference: Power
 validation, one pydantic model, one DynamoDB put) answers the same event the same number of times:
 its CPU is the yardstick, and our handler's median is printed as a ratio to it. Printed: median and
 quartiles of CPU and wall ms per request, and the upstream calls each request made.
+
+Then the round-trip floor: the DynamoDB calls one create makes (counted on botocore's events), the
+exchange calls (the sandbox's counters), and the CPU one such call costs on its own in the same
+process setup (our OrderStore's GetItem, a signed and a public exchange call, median of 200 each).
+Their sum is CPU the handler cannot spend less than while it makes those calls; the cheapest call of
+each kind is used, so the floor is a lower bound.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 EVENT = REPO / "events" / "orders-create.json"
 COOKBOOK = REPO / "bench" / "reference" / "cookbook_handler.py"
 MARK = "@@warm "
+GOAL_MS = 3.0  # issue 9's goal for the handler's CPU per warm request
 
 CHILD = r"""
 import copy, json, sys, time, uuid
@@ -88,6 +95,75 @@ print("MARK" + json.dumps(samples))
 """.replace("MARK", MARK)
 
 
+# The round-trip floor, in a process set up like the handler's (same env and path).
+FLOOR_CHILD = r"""
+import collections, copy, json, statistics, sys, time, uuid
+sys.path[:0] = [sys.argv[2], sys.argv[3]]
+import app
+from cryptosdk.container import container
+from cryptosdk.exchange.models import RateRequest
+
+event = json.load(open(sys.argv[1]))
+body = json.loads(event["body"])
+parts = container()
+
+class Context:
+    function_name = "CreateOrderFunction"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:CreateOrderFunction"
+    memory_limit_in_mb = "512"
+    aws_request_id = "00000000-0000-4000-8000-000000000002"
+    log_group_name = "/aws/lambda/CreateOrderFunction"
+    log_stream_name = "local"
+    def get_remaining_time_in_millis(self):
+        return 25000
+
+def create():
+    one = copy.deepcopy(event)
+    one["headers"]["idempotency-key"] = str(uuid.uuid4())
+    status = app.lambda_handler(one, Context())["statusCode"]
+    if status not in (201, 202):
+        raise SystemExit(f"POST /orders answered {status}")
+
+calls = collections.Counter()
+create()  # warm: the catalogue and both clients exist before counting
+parts.dynamodb.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+creates = 5
+for _ in range(creates):
+    create()
+per_create = {name: count / creates for name, count in calls.items()}
+
+frm, to = body["from"], body["to"]
+rate = RateRequest(
+    instrument_from_currency_title=frm["currency"], instrument_from_network_title=frm["network"],
+    instrument_to_currency_title=to["currency"], instrument_to_network_title=to["network"],
+    claimed_deposit_amount=body["amount"], claimed_deposit_amount_currency=frm["currency"],
+)
+probes = {
+    "dynamodb": lambda: parts.orders.get("ord_floor_probe_absent"),
+    "signed": lambda: parts.exchange.validate_address(
+        to["currency"], to["network"], body["destination"]["address"]
+    ),
+    "public": lambda: parts.exchange.get_rate(rate),
+}
+cpu = {}
+for name, probe in probes.items():
+    for _ in range(20):
+        probe()
+    spent = []
+    for _ in range(200):
+        c0 = time.process_time()
+        probe()
+        spent.append((time.process_time() - c0) * 1000)
+    cpu[name] = statistics.median(spent)
+print("MARK" + json.dumps({"dynamodb_calls": per_create, "cpu": cpu}))
+""".replace("MARK", MARK)
+
+# The exchange paths a create calls, by how they are sent (a create is a signed POST).
+SIGNED_PATHS = ("/api/v2/instruments/public/validate-address", "/api/v2/orders/public/create")
+PUBLIC_PATHS = ("/api/v2/rates/public/one",)
+
+
 def quartiles(values: list[float]) -> tuple[float, float, float]:
     q1, q2, q3 = statistics.quantiles(values, n=4)
     return q1, q2, q3
@@ -119,12 +195,56 @@ def run_handler(
     return list(json.loads(line[len(MARK) :]))
 
 
+def measure_floor(
+    env: dict[str, str], code_dir: Path, layers: str, exchange_calls: dict[str, float]
+) -> dict[str, Any]:
+    """Round trips per create and the CPU of one of each kind (exchange calls: from the measured run)."""
+    result = subprocess.run(
+        [sys.executable, "-c", FLOOR_CHILD, str(EVENT), str(code_dir), layers],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    line = next((x for x in result.stdout.splitlines() if x.startswith(MARK)), None)
+    if line is None:
+        raise SystemExit(f"the floor process failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    floor = dict(json.loads(line[len(MARK) :]))
+    floor["signed_calls"] = sum(exchange_calls.get(path, 0) for path in SIGNED_PATHS)
+    floor["public_calls"] = sum(exchange_calls.get(path, 0) for path in PUBLIC_PATHS)
+    return floor
+
+
+def calls_per_request(before: dict[str, Any], after: dict[str, Any], requests: int) -> dict[str, float]:
+    """The sandbox's request counters, per handler request (the run's first catalogue fetch included)."""
+    old, new = before["requests"], after["requests"]
+    return {path: round((count - old.get(path, 0)) / requests, 2) for path, count in new.items()}
+
+
+def floor_ms(floor: dict[str, Any]) -> float:
+    cpu = floor["cpu"]
+    dynamodb = sum(floor["dynamodb_calls"].values()) * cpu["dynamodb"]
+    return float(dynamodb + floor["signed_calls"] * cpu["signed"] + floor["public_calls"] * cpu["public"])
+
+
+def print_floor(floor: dict[str, Any], median_cpu: float) -> None:
+    cpu = floor["cpu"]
+    calls = ", ".join(f"{name} {count:g}" for name, count in sorted(floor["dynamodb_calls"].items()))
+    print("round trips per create and the CPU of one on its own (median of 200), ms")
+    print(f"  DynamoDB  {calls}: {cpu['dynamodb']:.2f} each (OrderStore GetItem, the cheapest)")
+    print(f"  exchange  signed POST {floor['signed_calls']:g}: {cpu['signed']:.2f} each (validate-address)")
+    print(f"  exchange  public GET {floor['public_calls']:g}: {cpu['public']:.2f} each (rate)")
+    total = floor_ms(floor)
+    print(f"round-trip floor {total:.2f} ms of the handler's {median_cpu:.2f} ms median CPU")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.warm_create", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--profile", choices=["cumulative", "tottime"], help="print a cProfile of the runs")
     parser.add_argument("--moto-dynamodb", action="store_true", help="moto's DynamoDB, not DynamoDB Local")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
     from local.invoke import Invoker
@@ -141,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         samples = run_handler(env, spec.code_dir, layers, "app", args, args.profile or "")
         after = sandbox_calls(world.endpoints["sandbox"])
         cookbook = run_handler(env, COOKBOOK.parent, layers, COOKBOOK.stem, args, "")
+        exchange_calls = calls_per_request(before, after, args.warmup + args.runs)
+        floor = measure_floor(env, spec.code_dir, layers, exchange_calls)
     print(f"warm POST /orders, {args.runs} requests after {args.warmup} warm-up, ms per request")
     print(f"DynamoDB: {world.endpoints.get('dynamodb') or 'moto server'}")
     for label, rows in (("CreateOrderFunction", samples), ("cookbook handler", cookbook)):
@@ -149,9 +271,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{label}")
         print("  handler CPU   p25 {:.2f}  median {:.2f}  p75 {:.2f}".format(*quartiles(cpu)))
         print("  wall          p25 {:.2f}  median {:.2f}  p75 {:.2f}".format(*quartiles(wall)))
-    ratio = statistics.median(s[0] for s in samples) / statistics.median(s[0] for s in cookbook)
+    median_cpu = statistics.median(s[0] for s in samples)
+    ratio = median_cpu / statistics.median(s[0] for s in cookbook)
     print(f"CPU median x cookbook handler: {ratio:.2f}")
-    print(f"sandbox stats before/after: {json.dumps(before)} -> {json.dumps(after)}")
+    print(f"exchange calls per request: {json.dumps(exchange_calls)}")
+    print_floor(floor, median_cpu)
+    verdict = "met" if median_cpu <= GOAL_MS else "NOT met"
+    print(f"goal: handler CPU <= {GOAL_MS:g} ms: {verdict} (the round trips alone: {floor_ms(floor):.2f} ms)")
+    if args.json:
+        figures = {"cpu_ms": median_cpu, "x_cookbook": ratio, "floor_ms": floor_ms(floor), "floor": floor}
+        args.json.write_text(json.dumps(figures, indent=2))
     return 0
 
 
