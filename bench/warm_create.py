@@ -180,36 +180,29 @@ def run_handler(
 ) -> list[list[float]]:
     """(CPU ms, wall ms) per measured request of `module`'s handler in a process of its own."""
     measured = [str(args.warmup), str(args.runs), profile, module]
+    answer, log = run_child(CHILD, [str(EVENT), str(code_dir), layers, *measured], env, module)
+    if profile:
+        print(log[-30000:])
+    return list(answer)
+
+
+def run_child(script: str, argv: list[str], env: dict[str, str], label: str) -> tuple[Any, str]:
+    """The JSON a child process printed after MARK, and its stderr."""
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(EVENT), str(code_dir), layers, *measured],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, "-c", script, *argv], env=env, capture_output=True, text=True, check=False
     )
     line = next((x for x in result.stdout.splitlines() if x.startswith(MARK)), None)
     if line is None:
-        raise SystemExit(f"the {module} process failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
-    if profile:
-        print(result.stderr[-30000:])
-    return list(json.loads(line[len(MARK) :]))
+        raise SystemExit(f"the {label} process failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    return json.loads(line[len(MARK) :]), result.stderr
 
 
 def measure_floor(
     env: dict[str, str], code_dir: Path, layers: str, exchange_calls: dict[str, float]
 ) -> dict[str, Any]:
     """Round trips per create and the CPU of one of each kind (exchange calls: from the measured run)."""
-    result = subprocess.run(
-        [sys.executable, "-c", FLOOR_CHILD, str(EVENT), str(code_dir), layers],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    line = next((x for x in result.stdout.splitlines() if x.startswith(MARK)), None)
-    if line is None:
-        raise SystemExit(f"the floor process failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
-    floor = dict(json.loads(line[len(MARK) :]))
+    answer, _ = run_child(FLOOR_CHILD, [str(EVENT), str(code_dir), layers], env, "floor")
+    floor = dict(answer)
     floor["signed_calls"] = sum(exchange_calls.get(path, 0) for path in SIGNED_PATHS)
     floor["public_calls"] = sum(exchange_calls.get(path, 0) for path in PUBLIC_PATHS)
     return floor
