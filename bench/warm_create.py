@@ -37,14 +37,8 @@ COOKBOOK = REPO / "bench" / "reference" / "cookbook_handler.py"
 MARK = "@@warm "
 GOAL_MS = 3.0  # issue 9's goal for the handler's CPU per warm request
 
-CHILD = r"""
-import copy, json, sys, time, uuid
-sys.path[:0] = [sys.argv[2], sys.argv[3]]
-app = __import__(sys.argv[7])
-event = json.load(open(sys.argv[1]))
-warmup, runs = int(sys.argv[4]), int(sys.argv[5])
-
-class Context:
+# The Lambda context both child processes hand the handler.
+CONTEXT = r"""class Context:
     function_name = "CreateOrderFunction"
     function_version = "$LATEST"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:CreateOrderFunction"
@@ -54,6 +48,16 @@ class Context:
     log_stream_name = "local"
     def get_remaining_time_in_millis(self):
         return 25000
+"""
+
+CHILD = r"""
+import copy, json, sys, time, uuid
+sys.path[:0] = [sys.argv[2], sys.argv[3]]
+app = __import__(sys.argv[7])
+event = json.load(open(sys.argv[1]))
+warmup, runs = int(sys.argv[4]), int(sys.argv[5])
+
+CONTEXT
 
 samples = []
 profile = None
@@ -92,7 +96,7 @@ if profile is not None:
     for key, own in sorted(by_package.items(), key=lambda kv: -kv[1])[:14]:
         print(f"{key:30} {own * 1000 / runs:8.2f} ms/request (profiled)", file=sys.stderr)
 print("MARK" + json.dumps(samples))
-""".replace("MARK", MARK)
+"""
 
 
 # The round-trip floor, in a process set up like the handler's (same env and path).
@@ -107,16 +111,7 @@ event = json.load(open(sys.argv[1]))
 body = json.loads(event["body"])
 parts = container()
 
-class Context:
-    function_name = "CreateOrderFunction"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:CreateOrderFunction"
-    memory_limit_in_mb = "512"
-    aws_request_id = "00000000-0000-4000-8000-000000000002"
-    log_group_name = "/aws/lambda/CreateOrderFunction"
-    log_stream_name = "local"
-    def get_remaining_time_in_millis(self):
-        return 25000
+CONTEXT
 
 def create():
     one = copy.deepcopy(event)
@@ -157,7 +152,8 @@ for name, probe in probes.items():
         spent.append((time.process_time() - c0) * 1000)
     cpu[name] = statistics.median(spent)
 print("MARK" + json.dumps({"dynamodb_calls": per_create, "cpu": cpu}))
-""".replace("MARK", MARK)
+"""
+
 
 # The exchange paths a create calls, by how they are sent (a create is a signed POST).
 SIGNED_PATHS = ("/api/v2/instruments/public/validate-address", "/api/v2/orders/public/create")
@@ -187,9 +183,10 @@ def run_handler(
 
 
 def run_child(script: str, argv: list[str], env: dict[str, str], label: str) -> tuple[Any, str]:
-    """The JSON a child process printed after MARK, and its stderr."""
+    """The JSON a child process (CHILD or FLOOR_CHILD) printed after MARK, and its stderr."""
+    source = script.replace("CONTEXT\n", CONTEXT).replace("MARK", MARK)
     result = subprocess.run(
-        [sys.executable, "-c", script, *argv], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", source, *argv], env=env, capture_output=True, text=True, check=False
     )
     line = next((x for x in result.stdout.splitlines() if x.startswith(MARK)), None)
     if line is None:
